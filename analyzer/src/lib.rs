@@ -1,0 +1,34 @@
+//! connlint's analyzer: source text in, per-function connection flow summaries out.
+//!
+//! It owns the front ends (Python through tree-sitter-python), the language-agnostic flow graph
+//! and dataflow ([`flow`]), and the library tables ([`tables`]). It does no I/O and knows nothing
+//! of rules, rendering or editors: the CLI and the language server call the same pure
+//! [`analyze`] on in-memory text, so they always agree.
+
+pub mod flow;
+mod python;
+pub mod span;
+pub mod summary;
+pub mod tables;
+
+pub use span::{LineCol, LineIndex, Span};
+pub use summary::{Acquisition, ExitKind, FileAnalysis, FunctionSummary, Language, Leak, Problem};
+
+impl Language {
+    /// The language of a file by its extension, if connlint reads it.
+    pub fn from_path(path: &str) -> Option<Language> {
+        let ext = path.rsplit_once('.').map(|(_, e)| e)?;
+        match ext {
+            "py" | "pyi" => Some(Language::Python),
+            _ => None,
+        }
+    }
+}
+
+/// Analyses one file's text. Never panics on user input and never fails: what could not be
+/// analysed is reported in [`FileAnalysis::problems`].
+pub fn analyze(language: Language, text: &str) -> FileAnalysis {
+    match language {
+        Language::Python => python::analyze(text),
+    }
+}

@@ -1,0 +1,1881 @@
+//! Lowers one Python function to a flow graph with normal and exceptional edges.
+//!
+//! Statements are walked in order with a stack of frames: loops (where `break`/`continue` go),
+//! `try` handlers (where exceptions go) and `finally` blocks (which every way out passes
+//! through). A `finally` body is lowered once per way it is entered (normal, exception,
+//! `return`, `break`, `continue`), so each copy continues where its entry was going. `with`
+//! is a `try/finally` whose final block is the context manager's exit.
+
+use std::collections::HashMap;
+
+use tree_sitter::Node;
+
+use super::{has_keyword, span, AcqMeta, FileCtx, Lowered, Unit, UserSummary, MAX_DEPTH};
+use crate::flow::{
+    self, AcqId, AcqSite, Cfg, EdgeKind, Effect, NodeId, Operand, ReleaseHow, TransferHow, VarId,
+    EXCEPTION_EXIT, NORMAL_EXIT,
+};
+use crate::span::Span;
+use crate::tables::{self, Form, HandleSpec, PoolSpec, ANY_RESOURCE};
+
+pub(crate) fn lower(
+    ctx: &FileCtx,
+    unit: &Unit,
+    summaries: &HashMap<String, UserSummary>,
+) -> Lowered {
+    let mut l = Lower {
+        ctx,
+        unit,
+        summaries,
+        cfg: Cfg::new(span(unit.node)),
+        cur: Some(flow::ENTRY),
+        frames: Vec::new(),
+        vars: Vec::new(),
+        acq_by_span: HashMap::new(),
+        metas: Vec::new(),
+        local_pools: HashMap::new(),
+        globals: Vec::new(),
+        generator: false,
+        depth: 0,
+        too_deep: None,
+        stacks: Vec::new(),
+    };
+    let body = if unit.is_module {
+        Some(unit.node)
+    } else {
+        unit.node.child_by_field_name("body")
+    };
+    let Some(body) = body else {
+        return Lowered::TooDeep(unit.name_span);
+    };
+    l.generator = !unit.is_module && contains_yield(body);
+    l.prescan(body);
+    if !unit.is_module {
+        l.parameters();
+    }
+    l.block(body);
+    if let Some(c) = l.cur {
+        l.cfg.link(c, NORMAL_EXIT, EdgeKind::Normal);
+    }
+    if let Some(at) = l.too_deep {
+        return Lowered::TooDeep(at);
+    }
+    let end = last_statement_span(body);
+    let outcomes = (0..l.cfg.acquisitions.len() as AcqId)
+        .map(|a| {
+            if l.metas[a as usize].param.is_some() && !l.param_is_used(a) {
+                flow::AcqOutcome::default()
+            } else {
+                flow::solve(&l.cfg, a)
+            }
+        })
+        .collect();
+    Lowered::Done {
+        cfg: l.cfg,
+        metas: l.metas,
+        outcomes,
+        end,
+    }
+}
+
+fn last_statement_span(body: Node) -> Span {
+    let mut cursor = body.walk();
+    let last = body
+        .named_children(&mut cursor)
+        .filter(|n| n.kind() != "comment")
+        .last();
+    last.map(span).unwrap_or_else(|| span(body))
+}
+
+fn contains_yield(body: Node) -> bool {
+    let mut stack = vec![body];
+    let mut cursor = body.walk();
+    while let Some(n) = stack.pop() {
+        match n.kind() {
+            "yield" => return true,
+            "function_definition" | "lambda" | "class_definition" => continue,
+            _ => {}
+        }
+        if stack.len() < 4096 {
+            stack.extend(n.named_children(&mut cursor));
+        }
+    }
+    false
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Jump {
+    Return,
+    Break,
+    Continue,
+}
+
+enum Frame {
+    Loop {
+        brk: NodeId,
+        cont: NodeId,
+    },
+    Try {
+        dispatch: NodeId,
+    },
+    Finally {
+        exc: Option<NodeId>,
+        jumps: Vec<(Jump, NodeId)>,
+    },
+}
+
+/// A call that will take a connection once it is awaited or entered.
+#[derive(Clone, Debug)]
+struct Candidate {
+    span: Span,
+    form: Form,
+    handle: &'static HandleSpec,
+    api: String,
+    via: Option<String>,
+}
+
+/// The abstract value of an expression, as far as connections are concerned.
+#[derive(Clone, Debug)]
+enum Value {
+    Other,
+    Var(VarId),
+    Temp(AcqId),
+    Pending(Candidate),
+    Seq(Vec<Value>),
+    /// `contextlib.closing(x)`: entering it and leaving releases `x`.
+    Closing(Operand),
+}
+
+impl Value {
+    fn operand(&self) -> Option<Operand> {
+        match self {
+            Value::Var(v) => Some(Operand::Var(*v)),
+            Value::Temp(a) => Some(Operand::Temp(*a)),
+            _ => None,
+        }
+    }
+}
+
+struct Lower<'a, 't> {
+    ctx: &'a FileCtx<'t>,
+    unit: &'a Unit<'t>,
+    summaries: &'a HashMap<String, UserSummary>,
+    cfg: Cfg,
+    /// The node control is at; `None` after a jump (the following code is unreachable).
+    cur: Option<NodeId>,
+    frames: Vec<Frame>,
+    vars: Vec<&'t str>,
+    acq_by_span: HashMap<Span, AcqId>,
+    metas: Vec<AcqMeta>,
+    local_pools: HashMap<&'t str, &'static PoolSpec>,
+    globals: Vec<&'t str>,
+    generator: bool,
+    depth: u32,
+    too_deep: Option<Span>,
+    /// `ExitStack`s bound to local names, with the exits registered on them so far.
+    stacks: Vec<(&'t str, Vec<Effect>)>,
+}
+
+impl<'a, 't> Lower<'a, 't> {
+    fn text(&self, node: Node) -> &'t str {
+        self.ctx.text_of(Some(node))
+    }
+
+    // ---- graph building --------------------------------------------------------------------
+
+    fn emit(&mut self, effect: Effect, at: Span) -> NodeId {
+        let n = self.cfg.add(effect, at);
+        if let Some(c) = self.cur {
+            self.cfg.link(c, n, EdgeKind::Normal);
+        }
+        self.cur = Some(n);
+        n
+    }
+
+    /// A node that may raise: its exception edge goes to the innermost handler.
+    fn emit_raising(&mut self, effect: Effect, at: Span) -> NodeId {
+        let n = self.emit(effect, at);
+        if self.cur.is_some() {
+            let target = self.exception_target();
+            self.cfg.link(n, target, EdgeKind::Exception);
+        }
+        n
+    }
+
+    fn exception_target(&mut self) -> NodeId {
+        for i in (0..self.frames.len()).rev() {
+            match &self.frames[i] {
+                Frame::Try { dispatch } => return *dispatch,
+                Frame::Finally { exc: Some(e), .. } => return *e,
+                Frame::Finally { exc: None, .. } => {
+                    let e = self.cfg.add(Effect::None, Span::default());
+                    if let Frame::Finally { exc, .. } = &mut self.frames[i] {
+                        *exc = Some(e);
+                    }
+                    return e;
+                }
+                Frame::Loop { .. } => {}
+            }
+        }
+        EXCEPTION_EXIT
+    }
+
+    fn jump(&mut self, kind: Jump) {
+        let Some(cur) = self.cur.take() else { return };
+        for i in (0..self.frames.len()).rev() {
+            match &self.frames[i] {
+                Frame::Loop { brk, cont } => match kind {
+                    Jump::Break => return self.cfg.link(cur, *brk, EdgeKind::Normal),
+                    Jump::Continue => return self.cfg.link(cur, *cont, EdgeKind::Normal),
+                    Jump::Return => {}
+                },
+                Frame::Try { .. } => {}
+                Frame::Finally { jumps, .. } => {
+                    let entry = match jumps.iter().find(|(k, _)| *k == kind) {
+                        Some((_, e)) => *e,
+                        None => {
+                            let e = self.cfg.add(Effect::None, Span::default());
+                            if let Frame::Finally { jumps, .. } = &mut self.frames[i] {
+                                jumps.push((kind, e));
+                            }
+                            e
+                        }
+                    };
+                    return self.cfg.link(cur, entry, EdgeKind::Normal);
+                }
+            }
+        }
+        if kind == Jump::Return {
+            self.cfg.link(cur, NORMAL_EXIT, EdgeKind::Normal);
+        }
+    }
+
+    /// Re-raises the exception in flight (bare `raise`, end of an exceptional `finally` copy):
+    /// a normal edge, so the path keeps pointing at the call that raised first.
+    fn reraise(&mut self) {
+        if let Some(c) = self.cur.take() {
+            let target = self.exception_target();
+            self.cfg.link(c, target, EdgeKind::Normal);
+        }
+    }
+
+    /// Lowers `body` so that every way out of it runs `fin` first.
+    fn try_finally(&mut self, body: &mut dyn FnMut(&mut Self), fin: &mut dyn FnMut(&mut Self)) {
+        self.frames.push(Frame::Finally {
+            exc: None,
+            jumps: Vec::new(),
+        });
+        body(self);
+        let Some(Frame::Finally { exc, jumps }) = self.frames.pop() else {
+            return;
+        };
+        if self.cur.is_some() {
+            fin(self);
+        }
+        let after = self.cur;
+        for (kind, entry) in jumps {
+            self.cur = Some(entry);
+            fin(self);
+            self.jump(kind);
+        }
+        if let Some(e) = exc {
+            self.cur = Some(e);
+            fin(self);
+            self.reraise();
+        }
+        self.cur = after;
+    }
+
+    fn join(&mut self, ends: &[NodeId]) {
+        if ends.is_empty() {
+            self.cur = None;
+            return;
+        }
+        let j = self.cfg.add(Effect::None, Span::default());
+        for &e in ends {
+            self.cfg.link(e, j, EdgeKind::Normal);
+        }
+        self.cur = Some(j);
+    }
+
+    fn enter(&mut self, node: Node) -> bool {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            if self.too_deep.is_none() {
+                self.too_deep = Some(span(node));
+            }
+            return false;
+        }
+        true
+    }
+
+    fn leave(&mut self) {
+        self.depth -= 1;
+    }
+
+    // ---- names, acquisitions ---------------------------------------------------------------
+
+    fn var(&mut self, name: &'t str) -> VarId {
+        if let Some(i) = self.vars.iter().position(|v| *v == name) {
+            return (i % flow::MAX_VARS) as VarId;
+        }
+        self.vars.push(name);
+        ((self.vars.len() - 1) % flow::MAX_VARS) as VarId
+    }
+
+    fn is_global(&self, name: &str) -> bool {
+        self.unit.is_module || self.globals.contains(&name)
+    }
+
+    fn acquisition(&mut self, c: &Candidate) -> AcqId {
+        if let Some(&a) = self.acq_by_span.get(&c.span) {
+            return a;
+        }
+        let a = self.cfg.acquisitions.len() as AcqId;
+        self.cfg.acquisitions.push(AcqSite {
+            span: c.span,
+            handle: c.handle,
+        });
+        self.metas.push(AcqMeta {
+            api: c.api.clone(),
+            via: c.via.clone(),
+            binding: None,
+            scoped: false,
+            param: None,
+        });
+        self.acq_by_span.insert(c.span, a);
+        a
+    }
+
+    fn acquire(&mut self, c: &Candidate) -> Value {
+        let a = self.acquisition(c);
+        self.emit(Effect::Acquire(a), c.span);
+        Value::Temp(a)
+    }
+
+    fn parameters(&mut self) {
+        let Some(params) = self.unit.node.child_by_field_name("parameters") else {
+            return;
+        };
+        let mut cursor = params.walk();
+        let mut index = 0usize;
+        let list: Vec<Node<'t>> = params.named_children(&mut cursor).collect();
+        for (i, p) in list.into_iter().enumerate() {
+            let (name_node, ty) = match p.kind() {
+                "identifier" => (Some(p), None),
+                "typed_parameter" => (
+                    p.named_child(0).filter(|n| n.kind() == "identifier"),
+                    p.child_by_field_name("type"),
+                ),
+                "default_parameter" => (p.child_by_field_name("name"), None),
+                "typed_default_parameter" => {
+                    (p.child_by_field_name("name"), p.child_by_field_name("type"))
+                }
+                _ => (None, None),
+            };
+            let Some(name_node) = name_node else { continue };
+            let name = self.text(name_node);
+            if i == 0 && self.unit.class.is_some() && matches!(name, "self" | "cls") {
+                continue;
+            }
+            if let Some(pool) = ty.and_then(|t| self.ctx.pool_from_type(t)) {
+                self.local_pools.insert(name, pool);
+            }
+            let a = self.cfg.acquisitions.len() as AcqId;
+            self.cfg.acquisitions.push(AcqSite {
+                span: span(name_node),
+                handle: &ANY_RESOURCE,
+            });
+            self.metas.push(AcqMeta {
+                api: name.into(),
+                via: None,
+                binding: Some(name.into()),
+                scoped: false,
+                param: Some(index),
+            });
+            self.emit(Effect::Acquire(a), span(name_node));
+            let v = self.var(name);
+            self.emit(
+                Effect::Bind {
+                    dst: v,
+                    src: Some(Operand::Temp(a)),
+                },
+                span(name_node),
+            );
+            index += 1;
+        }
+    }
+
+    /// Whether a parameter's pseudo-acquisition meets any release or store: otherwise solving
+    /// it can tell nothing.
+    fn param_is_used(&self, a: AcqId) -> bool {
+        let Some(name) = self.metas[a as usize].binding.as_deref() else {
+            return false;
+        };
+        let Some(v) = self.vars.iter().position(|n| *n == name) else {
+            return false;
+        };
+        let v = (v % flow::MAX_VARS) as VarId;
+        self.cfg.nodes.iter().any(|n| match n.effect {
+            Effect::Release {
+                what: Operand::Var(x),
+                ..
+            }
+            | Effect::Transfer {
+                what: Operand::Var(x),
+                ..
+            } => x == v,
+            _ => false,
+        })
+    }
+
+    /// Pools built inside this function, and `global` declarations, before lowering.
+    fn prescan(&mut self, body: Node<'t>) {
+        let mut stack = vec![body];
+        let mut cursor = body.walk();
+        while let Some(n) = stack.pop() {
+            match n.kind() {
+                "function_definition" | "class_definition" | "lambda" => continue,
+                "global_statement" | "nonlocal_statement" => {
+                    let names: Vec<Node<'t>> = n.named_children(&mut cursor).collect();
+                    for g in names {
+                        let t = self.text(g);
+                        self.globals.push(t);
+                    }
+                }
+                "assignment" => {
+                    if let (Some(left), Some(right)) = (
+                        n.child_by_field_name("left"),
+                        n.child_by_field_name("right"),
+                    ) {
+                        if left.kind() == "identifier" {
+                            if let Some(pool) = self.ctx.pool_from_value(right) {
+                                let t = self.text(left);
+                                self.local_pools.insert(t, pool);
+                            }
+                        }
+                    }
+                }
+                "with_item" => {
+                    if let Some(v) = n
+                        .child_by_field_name("value")
+                        .filter(|v| v.kind() == "as_pattern")
+                    {
+                        let target = v
+                            .child_by_field_name("alias")
+                            .and_then(|t| t.named_child(0));
+                        if let (Some(value), Some(target)) = (v.named_child(0), target) {
+                            if let Some(pool) = self.ctx.pool_from_value(value) {
+                                let t = self.text(target);
+                                self.local_pools.insert(t, pool);
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+            if stack.len() < 4096 {
+                stack.extend(n.named_children(&mut cursor));
+            }
+        }
+    }
+
+    /// The pool an expression denotes, if any: built here, annotated, built at module level or
+    /// on `self`, or named like one.
+    fn pool_of(&self, recv: Node) -> Option<&'static PoolSpec> {
+        match recv.kind() {
+            "identifier" => {
+                let name = self.text(recv);
+                if let Some(p) = self
+                    .local_pools
+                    .get(name)
+                    .or_else(|| self.ctx.module_pools.get(name))
+                {
+                    return Some(*p);
+                }
+                pool_by_name(name)
+            }
+            "attribute" => {
+                let object = recv.child_by_field_name("object")?;
+                let attr = self.text(recv.child_by_field_name("attribute")?);
+                if matches!(self.text(object), "self" | "cls") {
+                    if let Some(class) = &self.unit.class.clone().or_else(|| {
+                        self.unit
+                            .scope
+                            .as_ref()
+                            .and_then(|s| s.split('.').next().map(str::to_string))
+                    }) {
+                        if let Some(p) =
+                            self.ctx.class_pools.get(&(class.clone(), attr.to_string()))
+                        {
+                            return Some(*p);
+                        }
+                    }
+                }
+                pool_by_name(attr)
+            }
+            "call" => {
+                let f = recv.child_by_field_name("function")?;
+                let name = match f.kind() {
+                    "attribute" => self.text(f.child_by_field_name("attribute")?),
+                    _ => self.text(f),
+                };
+                pool_by_name(name)
+            }
+            "parenthesized_expression" | "await" => self.pool_of(recv.named_child(0)?),
+            _ => None,
+        }
+    }
+
+    /// A function of this file called by `callee`: its summary and its name.
+    fn user_function(&self, callee: Node) -> Option<(&'a UserSummary, String)> {
+        let key = match callee.kind() {
+            "identifier" => {
+                let name = self.text(callee);
+                if let Some(scope) = &self.unit.scope {
+                    let nested = format!("{scope}.{name}");
+                    if let Some(s) = self.summaries.get(&nested) {
+                        return Some((s, nested));
+                    }
+                }
+                name.to_string()
+            }
+            "attribute" => {
+                let object = self.text(callee.child_by_field_name("object")?);
+                let method = self.text(callee.child_by_field_name("attribute")?);
+                let class = self.unit.class.as_ref()?;
+                if !matches!(object, "self" | "cls") {
+                    return None;
+                }
+                format!("{class}.{method}")
+            }
+            _ => return None,
+        };
+        self.summaries.get(&key).map(|s| (s, key))
+    }
+
+    // ---- statements ------------------------------------------------------------------------
+
+    fn block(&mut self, block: Node<'t>) {
+        let mut cursor = block.walk();
+        let stmts: Vec<Node<'t>> = block.named_children(&mut cursor).collect();
+        for s in stmts {
+            self.statement(s);
+        }
+    }
+
+    fn statement(&mut self, s: Node<'t>) {
+        if !self.enter(s) {
+            return;
+        }
+        self.statement_inner(s);
+        self.leave();
+    }
+
+    fn statement_inner(&mut self, s: Node<'t>) {
+        match s.kind() {
+            "expression_statement" => {
+                let mut cursor = s.walk();
+                let parts: Vec<Node<'t>> = s.named_children(&mut cursor).collect();
+                for e in parts {
+                    let v = self.expr(e);
+                    self.drop_value(v, span(e));
+                }
+            }
+            "return_statement" => {
+                if let Some(e) = s.named_child(0) {
+                    let v = self.expr_returned(e);
+                    self.transfer_value(&v, TransferHow::Return, span(s));
+                }
+                self.emit(Effect::Return, span(s));
+                self.jump(Jump::Return);
+            }
+            "if_statement" => self.if_statement(s),
+            "while_statement" => self.while_statement(s),
+            "for_statement" => self.for_statement(s),
+            "try_statement" => self.try_statement(s),
+            "with_statement" => self.with_statement(s),
+            "match_statement" => self.match_statement(s),
+            "raise_statement" => {
+                let mut cursor = s.walk();
+                let parts: Vec<Node<'t>> = s.named_children(&mut cursor).collect();
+                if parts.is_empty() {
+                    self.reraise();
+                } else {
+                    for e in parts {
+                        let v = self.expr(e);
+                        self.transfer_value(&v, TransferHow::Escape, span(e));
+                    }
+                    if self.cur.is_some() {
+                        let n = self.emit(Effect::None, span(s));
+                        let target = self.exception_target();
+                        self.cfg.link(n, target, EdgeKind::Exception);
+                        self.cur = None;
+                    }
+                }
+            }
+            "assert_statement" => {
+                let mut cursor = s.walk();
+                let parts: Vec<Node<'t>> = s.named_children(&mut cursor).collect();
+                for e in parts {
+                    let v = self.expr(e);
+                    self.drop_value(v, span(e));
+                }
+                self.emit_raising(Effect::None, span(s));
+            }
+            "break_statement" => self.jump(Jump::Break),
+            "continue_statement" => self.jump(Jump::Continue),
+            "delete_statement" => {
+                let mut stack = vec![s];
+                let mut cursor = s.walk();
+                while let Some(n) = stack.pop() {
+                    if n.kind() == "identifier" {
+                        let v = self.var(self.text(n));
+                        self.emit(Effect::Bind { dst: v, src: None }, span(n));
+                    } else if matches!(n.kind(), "delete_statement" | "expression_list") {
+                        stack.extend(n.named_children(&mut cursor));
+                    }
+                }
+            }
+            "function_definition" | "class_definition" | "decorated_definition" => {
+                self.captured_by_closure(s);
+                let name = match s.kind() {
+                    "decorated_definition" => s
+                        .child_by_field_name("definition")
+                        .and_then(|d| d.child_by_field_name("name")),
+                    _ => s.child_by_field_name("name"),
+                };
+                if let Some(n) = name {
+                    let v = self.var(self.text(n));
+                    self.emit(Effect::Bind { dst: v, src: None }, span(n));
+                }
+            }
+            "block" => self.block(s),
+            // Module level: the statements of `if __name__ == ...` etc. are walked like any other.
+            _ => {}
+        }
+    }
+
+    fn if_statement(&mut self, s: Node<'t>) {
+        let mut ends = Vec::new();
+        let mut cond = s.child_by_field_name("condition");
+        let mut consequence = s.child_by_field_name("consequence");
+        let mut cursor = s.walk();
+        let alternatives: Vec<Node<'t>> = s
+            .children_by_field_name("alternative", &mut cursor)
+            .collect();
+        let mut alts = alternatives.into_iter();
+        while let (Some(c), Some(body)) = (cond, consequence) {
+            let v = self.expr(c);
+            self.drop_value(v, span(c));
+            let (on_true, on_false) = self.condition_facts(c);
+            let branch = self.cur;
+            for v in on_true {
+                self.emit(Effect::AssumeFalsy(v), span(c));
+            }
+            self.block(body);
+            if let Some(e) = self.cur {
+                ends.push(e);
+            }
+            self.cur = branch;
+            for v in on_false {
+                self.emit(Effect::AssumeFalsy(v), span(c));
+            }
+            match alts.next() {
+                Some(alt) if alt.kind() == "elif_clause" => {
+                    cond = alt.child_by_field_name("condition");
+                    consequence = alt.child_by_field_name("consequence");
+                }
+                Some(alt) => {
+                    if let Some(body) = alt.child_by_field_name("body") {
+                        self.block(body);
+                    }
+                    break;
+                }
+                None => break,
+            }
+        }
+        if let Some(e) = self.cur {
+            ends.push(e);
+        }
+        self.join(&ends);
+    }
+
+    /// Variables known falsy on the true and on the false branch of a condition.
+    fn condition_facts(&mut self, c: Node<'t>) -> (Vec<VarId>, Vec<VarId>) {
+        match c.kind() {
+            "identifier" => {
+                let v = self.var(self.text(c));
+                (vec![], vec![v])
+            }
+            "parenthesized_expression" => match c.named_child(0) {
+                Some(inner) => self.condition_facts(inner),
+                None => (vec![], vec![]),
+            },
+            "not_operator" => match c.child_by_field_name("argument") {
+                Some(arg) => {
+                    let (t, f) = self.condition_facts(arg);
+                    (f, t)
+                }
+                None => (vec![], vec![]),
+            },
+            "boolean_operator" => {
+                let op = c
+                    .child_by_field_name("operator")
+                    .map(|o| o.kind())
+                    .unwrap_or("");
+                let (Some(l), Some(r)) = (
+                    c.child_by_field_name("left"),
+                    c.child_by_field_name("right"),
+                ) else {
+                    return (vec![], vec![]);
+                };
+                let (lt, lf) = self.condition_facts(l);
+                let (rt, rf) = self.condition_facts(r);
+                if op == "and" {
+                    ([lt, rt].concat(), vec![])
+                } else {
+                    (vec![], [lf, rf].concat())
+                }
+            }
+            "named_expression" => match c.child_by_field_name("name") {
+                Some(name) => self.condition_facts(name),
+                None => (vec![], vec![]),
+            },
+            "comparison_operator" => {
+                let mut cursor = c.walk();
+                let operands: Vec<Node<'t>> = c.named_children(&mut cursor).collect();
+                let ops: Vec<&str> = c
+                    .children(&mut cursor)
+                    .filter(|n| !n.is_named())
+                    .map(|n| n.kind())
+                    .collect();
+                let subject = operands.first().and_then(|o| condition_subject(*o));
+                let (Some(subject), true) =
+                    (subject, operands.len() == 2 && operands[1].kind() == "none")
+                else {
+                    return (vec![], vec![]);
+                };
+                let v = self.var(self.text(subject));
+                match ops.as_slice() {
+                    ["is"] | ["=="] => (vec![v], vec![]),
+                    ["is", "not"] | ["is not"] | ["!="] => (vec![], vec![v]),
+                    _ => (vec![], vec![]),
+                }
+            }
+            _ => (vec![], vec![]),
+        }
+    }
+
+    fn while_statement(&mut self, s: Node<'t>) {
+        let header = self.emit(Effect::None, Span::default());
+        let cond = s.child_by_field_name("condition");
+        let infinite = cond.is_some_and(|c| matches!(self.text(c), "True" | "1"));
+        let (mut on_true, mut on_false) = (vec![], vec![]);
+        if let Some(c) = cond {
+            let v = self.expr(c);
+            self.drop_value(v, span(c));
+            (on_true, on_false) = self.condition_facts(c);
+        }
+        let after = self.cfg.add(Effect::None, Span::default());
+        let test = self.cur;
+        for v in on_true {
+            self.emit(Effect::AssumeFalsy(v), span(s));
+        }
+        self.frames.push(Frame::Loop {
+            brk: after,
+            cont: header,
+        });
+        if let Some(body) = s.child_by_field_name("body") {
+            self.block(body);
+        }
+        self.frames.pop();
+        if let Some(c) = self.cur {
+            self.cfg.link(c, header, EdgeKind::Normal);
+        }
+        self.cur = if infinite { None } else { test };
+        for v in on_false {
+            self.emit(Effect::AssumeFalsy(v), span(s));
+        }
+        if let Some(body) = s
+            .child_by_field_name("alternative")
+            .and_then(|a| a.child_by_field_name("body"))
+        {
+            self.block(body);
+        }
+        if let Some(c) = self.cur {
+            self.cfg.link(c, after, EdgeKind::Normal);
+        }
+        self.cur = Some(after);
+    }
+
+    fn for_statement(&mut self, s: Node<'t>) {
+        if let Some(right) = s.child_by_field_name("right") {
+            let v = self.expr(right);
+            self.drop_value(v, span(right));
+        }
+        let header = self.emit(Effect::None, Span::default());
+        // Each iteration can raise (the iterator's `__next__`).
+        let at = s.child_by_field_name("right").map(span).unwrap_or(span(s));
+        let next = self.emit_raising(Effect::None, at);
+        let after = self.cfg.add(Effect::None, Span::default());
+        if let Some(left) = s.child_by_field_name("left") {
+            self.bind_target(left, Value::Other);
+        }
+        self.frames.push(Frame::Loop {
+            brk: after,
+            cont: header,
+        });
+        if let Some(body) = s.child_by_field_name("body") {
+            self.block(body);
+        }
+        self.frames.pop();
+        if let Some(c) = self.cur {
+            self.cfg.link(c, header, EdgeKind::Normal);
+        }
+        self.cur = Some(next);
+        if let Some(body) = s
+            .child_by_field_name("alternative")
+            .and_then(|a| a.child_by_field_name("body"))
+        {
+            self.block(body);
+        }
+        if let Some(c) = self.cur {
+            self.cfg.link(c, after, EdgeKind::Normal);
+        }
+        self.cur = Some(after);
+    }
+
+    fn match_statement(&mut self, s: Node<'t>) {
+        if let Some(subject) = s.child_by_field_name("subject") {
+            let v = self.expr(subject);
+            self.drop_value(v, span(subject));
+        }
+        let base = self.cur;
+        let mut ends = Vec::new();
+        let mut exhaustive = false;
+        if let Some(body) = s.child_by_field_name("body") {
+            let mut cursor = body.walk();
+            let cases: Vec<Node<'t>> = body
+                .named_children(&mut cursor)
+                .filter(|c| c.kind() == "case_clause")
+                .collect();
+            for case in cases {
+                self.cur = base;
+                let guard = case.child_by_field_name("guard");
+                if let Some(g) = guard {
+                    let v = self.expr(g);
+                    self.drop_value(v, span(g));
+                }
+                let pattern = case.named_child(0).filter(|p| p.kind() == "case_pattern");
+                if guard.is_none()
+                    && pattern.is_some_and(|p| {
+                        matches!(self.text(p), "_")
+                            || (p.named_child_count() == 1
+                                && p.named_child(0).is_some_and(|i| i.kind() == "identifier"))
+                    })
+                {
+                    exhaustive = true;
+                }
+                if let Some(c) = case.child_by_field_name("consequence") {
+                    self.block(c);
+                }
+                if let Some(e) = self.cur {
+                    ends.push(e);
+                }
+            }
+        }
+        if !exhaustive {
+            if let Some(b) = base {
+                ends.push(b);
+            }
+        }
+        self.join(&ends);
+    }
+
+    fn try_statement(&mut self, s: Node<'t>) {
+        let mut cursor = s.walk();
+        let clauses: Vec<Node<'t>> = s.named_children(&mut cursor).collect();
+        let finally = clauses
+            .iter()
+            .find(|c| c.kind() == "finally_clause")
+            .copied();
+        match finally {
+            Some(fin) => {
+                let fin_block = fin
+                    .named_children(&mut fin.walk())
+                    .find(|c| c.kind() == "block");
+                self.try_finally(
+                    &mut |l: &mut Self| l.try_except(s, &clauses),
+                    &mut |l: &mut Self| {
+                        if let Some(b) = fin_block {
+                            l.block(b);
+                        }
+                    },
+                );
+            }
+            None => self.try_except(s, &clauses),
+        }
+    }
+
+    fn try_except(&mut self, s: Node<'t>, clauses: &[Node<'t>]) {
+        let handlers: Vec<Node<'t>> = clauses
+            .iter()
+            .filter(|c| matches!(c.kind(), "except_clause" | "except_group_clause"))
+            .copied()
+            .collect();
+        let else_body = clauses
+            .iter()
+            .find(|c| c.kind() == "else_clause")
+            .and_then(|c| c.child_by_field_name("body"));
+        let Some(body) = s.child_by_field_name("body") else {
+            return;
+        };
+        if handlers.is_empty() {
+            self.block(body);
+            if let Some(e) = else_body {
+                self.block(e);
+            }
+            return;
+        }
+        let dispatch = self.cfg.add(Effect::None, span(s));
+        self.frames.push(Frame::Try { dispatch });
+        self.block(body);
+        self.frames.pop();
+        if let Some(e) = else_body {
+            self.block(e);
+        }
+        let mut ends: Vec<NodeId> = self.cur.into_iter().collect();
+        let mut catch_all = false;
+        for h in handlers {
+            let entry = self.cfg.add(Effect::None, span(h));
+            self.cfg.link(dispatch, entry, EdgeKind::Normal);
+            self.cur = Some(entry);
+            let (types, alias) = self.except_parts(h);
+            if types.is_none_or(|t| self.catches_everything(t)) {
+                catch_all = true;
+            }
+            if let Some(a) = alias {
+                let v = self.var(self.text(a));
+                self.emit(Effect::Bind { dst: v, src: None }, span(a));
+            }
+            let mut cursor = h.walk();
+            let block = h.named_children(&mut cursor).find(|c| c.kind() == "block");
+            if let Some(b) = block {
+                self.block(b);
+            }
+            if let Some(e) = self.cur {
+                ends.push(e);
+            }
+        }
+        if !catch_all {
+            // Exceptions no handler names keep propagating.
+            self.cur = Some(dispatch);
+            self.reraise();
+        }
+        self.join(&ends);
+    }
+
+    /// The exception types an `except` names, and its `as` target.
+    fn except_parts(&self, h: Node<'t>) -> (Option<Node<'t>>, Option<Node<'t>>) {
+        if let Some(value) = h.child_by_field_name("value") {
+            return (Some(value), h.child_by_field_name("alias"));
+        }
+        // Older grammar shapes: `except E as e` as an as_pattern child.
+        let mut cursor = h.walk();
+        let first = h.named_children(&mut cursor).find(|c| c.kind() != "block");
+        match first {
+            Some(p) if p.kind() == "as_pattern" => (
+                p.named_child(0),
+                p.child_by_field_name("alias")
+                    .and_then(|a| a.named_child(0)),
+            ),
+            other => (other, None),
+        }
+    }
+
+    fn catches_everything(&self, types: Node) -> bool {
+        let text = self.text(types);
+        text.trim_matches(|c| c == '(' || c == ')')
+            .split(',')
+            .any(|t| {
+                matches!(
+                    t.trim().rsplit('.').next(),
+                    Some("Exception" | "BaseException")
+                )
+            })
+    }
+
+    fn with_statement(&mut self, s: Node<'t>) {
+        let is_async = has_keyword(s, "async");
+        let mut items = Vec::new();
+        let mut cursor = s.walk();
+        for clause in s
+            .named_children(&mut cursor)
+            .filter(|c| c.kind() == "with_clause")
+        {
+            let mut c2 = clause.walk();
+            items.extend(
+                clause
+                    .named_children(&mut c2)
+                    .filter(|i| i.kind() == "with_item"),
+            );
+        }
+        let body = s.child_by_field_name("body");
+        self.with_items(&items, body, is_async);
+    }
+
+    fn with_items(&mut self, items: &[Node<'t>], body: Option<Node<'t>>, is_async: bool) {
+        let Some((item, rest)) = items.split_first() else {
+            if let Some(b) = body {
+                self.block(b);
+            }
+            return;
+        };
+        let Some(value) = item.child_by_field_name("value") else {
+            return;
+        };
+        let (expr, target) = if value.kind() == "as_pattern" {
+            (
+                value.named_child(0),
+                value
+                    .child_by_field_name("alias")
+                    .and_then(|a| a.named_child(0)),
+            )
+        } else {
+            (Some(value), None)
+        };
+        let Some(expr) = expr else { return };
+        let v = self.expr(expr);
+        let at = span(expr);
+        if is_async {
+            // `async with` awaits `__aenter__`, which can raise before anything is entered.
+            self.emit_raising(Effect::Await, at);
+        }
+        // `with ExitStack() as stack:` runs, on exit, the exits of everything entered on it.
+        let stack = target
+            .filter(|t| t.kind() == "identifier" && self.is_exit_stack(expr))
+            .map(|t| self.text(t));
+        if let Some(name) = stack {
+            self.stacks.push((name, Vec::new()));
+        }
+        let exit = self.enter_context(v, target, at);
+        let rest = rest.to_vec();
+        self.try_finally(
+            &mut |l: &mut Self| l.with_items(&rest, body, is_async),
+            &mut |l: &mut Self| {
+                if let Some(effect) = exit {
+                    l.emit(effect, at);
+                }
+                if let Some(name) = stack {
+                    for effect in l.stack_exits(name) {
+                        l.emit(effect, at);
+                    }
+                }
+            },
+        );
+    }
+
+    /// Enters the context manager `v`, binds the target, and says what leaving it does.
+    fn enter_context(&mut self, v: Value, target: Option<Node<'t>>, at: Span) -> Option<Effect> {
+        let (bound, exit) = self.enter_value(v, at);
+        if let Some(t) = target {
+            self.bind_target(t, bound);
+        }
+        exit
+    }
+
+    /// Enters `v` as a context manager: what `as` binds, and the effect of leaving it.
+    fn enter_value(&mut self, v: Value, at: Span) -> (Value, Option<Effect>) {
+        match v {
+            Value::Pending(c)
+                if matches!(
+                    c.form,
+                    Form::EnteredOnly | Form::AwaitedOrEntered | Form::Plain
+                ) =>
+            {
+                let Value::Temp(a) = self.acquire(&c) else {
+                    return (Value::Other, None);
+                };
+                self.metas[a as usize].scoped = true;
+                (
+                    Value::Temp(a),
+                    Some(Effect::Release {
+                        what: Operand::Temp(a),
+                        how: ReleaseHow::Always,
+                    }),
+                )
+            }
+            Value::Temp(a) => {
+                self.metas[a as usize].scoped =
+                    self.cfg.acquisitions[a as usize].handle.cm_releases;
+                self.emit(Effect::EnterContext(Operand::Temp(a)), at);
+                (Value::Temp(a), Some(Effect::ExitContext(Operand::Temp(a))))
+            }
+            Value::Var(x) => {
+                self.emit(Effect::EnterContext(Operand::Var(x)), at);
+                (Value::Var(x), Some(Effect::ExitContext(Operand::Var(x))))
+            }
+            Value::Closing(op) => {
+                let bound = match op {
+                    Operand::Var(x) => Value::Var(x),
+                    Operand::Temp(a) => {
+                        self.metas[a as usize].scoped = true;
+                        Value::Temp(a)
+                    }
+                };
+                (
+                    bound,
+                    Some(Effect::Release {
+                        what: op,
+                        how: ReleaseHow::Always,
+                    }),
+                )
+            }
+            _ => (Value::Other, None),
+        }
+    }
+
+    fn is_exit_stack(&self, expr: Node) -> bool {
+        if expr.kind() != "call" {
+            return false;
+        }
+        let path = expr
+            .child_by_field_name("function")
+            .and_then(|f| self.ctx.resolve(f));
+        matches!(
+            path.as_deref(),
+            Some(
+                "contextlib.ExitStack"
+                    | "contextlib.AsyncExitStack"
+                    | "ExitStack"
+                    | "AsyncExitStack"
+            )
+        )
+    }
+
+    fn stack_exits(&self, name: &str) -> Vec<Effect> {
+        self.stacks
+            .iter()
+            .rev()
+            .find(|(n, _)| *n == name)
+            .map(|(_, e)| e.clone())
+            .unwrap_or_default()
+    }
+
+    /// The local `ExitStack` a receiver names, if any.
+    fn stack_index(&self, recv: Option<Node>) -> Option<usize> {
+        let recv = recv.filter(|r| r.kind() == "identifier")?;
+        let name = self.text(recv);
+        self.stacks.iter().rposition(|(n, _)| *n == name)
+    }
+
+    // ---- assignment and ownership ----------------------------------------------------------
+
+    fn bind_target(&mut self, target: Node<'t>, v: Value) {
+        match target.kind() {
+            "identifier" => {
+                let name = self.text(target);
+                if self.is_global(name) {
+                    self.transfer_value(&v, TransferHow::Store, span(target));
+                    return;
+                }
+                let dst = self.var(name);
+                if let Value::Temp(a) = v {
+                    if self.metas[a as usize].binding.is_none() {
+                        self.metas[a as usize].binding = Some(name.to_string());
+                    }
+                }
+                let src = v.operand();
+                self.emit(Effect::Bind { dst, src }, span(target));
+            }
+            "pattern_list" | "tuple_pattern" | "list_pattern" | "expression_list" | "tuple"
+            | "list" => {
+                let mut cursor = target.walk();
+                let targets: Vec<Node<'t>> = target.named_children(&mut cursor).collect();
+                match v {
+                    Value::Seq(values) if values.len() == targets.len() => {
+                        for (t, v) in targets.into_iter().zip(values) {
+                            self.bind_target(t, v);
+                        }
+                    }
+                    other => {
+                        self.transfer_value(&other, TransferHow::Escape, span(target));
+                        for t in targets {
+                            self.bind_target(t, Value::Other);
+                        }
+                    }
+                }
+            }
+            "attribute" | "subscript" => {
+                let mut cursor = target.walk();
+                let parts: Vec<Node<'t>> = target.named_children(&mut cursor).collect();
+                for p in parts
+                    .into_iter()
+                    .filter(|p| p.kind() != "identifier" || target.kind() == "subscript")
+                {
+                    if p.kind() == "identifier" {
+                        continue;
+                    }
+                    let pv = self.expr(p);
+                    self.drop_value(pv, span(p));
+                }
+                self.transfer_value(&v, TransferHow::Store, span(target));
+            }
+            "parenthesized_expression" => {
+                if let Some(inner) = target.named_child(0) {
+                    self.bind_target(inner, v);
+                }
+            }
+            _ => self.transfer_value(&v, TransferHow::Escape, span(target)),
+        }
+    }
+
+    /// Ownership of `v` leaves this function (returned, stored, handed over).
+    fn transfer_value(&mut self, v: &Value, how: TransferHow, at: Span) {
+        match v {
+            Value::Var(_) | Value::Temp(_) => {
+                if let Some(what) = v.operand() {
+                    self.emit(Effect::Transfer { what, how }, at);
+                }
+            }
+            Value::Seq(items) => {
+                for item in items {
+                    self.transfer_value(item, how, at);
+                }
+            }
+            Value::Closing(op) => {
+                self.emit(Effect::Transfer { what: *op, how }, at);
+            }
+            Value::Other | Value::Pending(_) => {}
+        }
+    }
+
+    /// A value computed and not kept: a temporary connection in it is lost.
+    fn drop_value(&mut self, v: Value, at: Span) {
+        match v {
+            Value::Temp(a) => {
+                self.emit(Effect::Discard(a), at);
+            }
+            Value::Seq(items) => {
+                for item in items {
+                    self.drop_value(item, at);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    // ---- expressions -----------------------------------------------------------------------
+
+    /// A returned expression: like [`Self::expr`], but a call's connection arguments go with the
+    /// result (`return Wrapper(conn)`, `return wrap(conn)`).
+    fn expr_returned(&mut self, e: Node<'t>) -> Value {
+        if e.kind() == "call" {
+            let v = self.call(e, true);
+            return v;
+        }
+        self.expr(e)
+    }
+
+    fn expr(&mut self, e: Node<'t>) -> Value {
+        if !self.enter(e) {
+            return Value::Other;
+        }
+        let v = self.expr_inner(e);
+        self.leave();
+        v
+    }
+
+    fn expr_inner(&mut self, e: Node<'t>) -> Value {
+        match e.kind() {
+            "identifier" => {
+                let name = self.text(e);
+                if self.is_global(name) && !self.vars.contains(&name) {
+                    return Value::Other;
+                }
+                Value::Var(self.var(name))
+            }
+            "call" => self.call(e, false),
+            "assignment" => {
+                let Some(right) = e.child_by_field_name("right") else {
+                    return Value::Other;
+                };
+                if let Some(left) = e
+                    .child_by_field_name("left")
+                    .filter(|l| l.kind() == "identifier")
+                {
+                    if self.is_exit_stack(right) {
+                        let name = self.text(left);
+                        self.stacks.push((name, Vec::new()));
+                    }
+                }
+                let v = self.expr(right);
+                if let Some(left) = e.child_by_field_name("left") {
+                    self.bind_target(left, v.clone());
+                }
+                // The value of a chained assignment (`a = b = x`) is bound again by the outer one.
+                if right.kind() == "assignment" {
+                    return v;
+                }
+                Value::Other
+            }
+            "augmented_assignment" => {
+                if let Some(right) = e.child_by_field_name("right") {
+                    let v = self.expr(right);
+                    self.drop_value(v, span(right));
+                }
+                Value::Other
+            }
+            "await" => {
+                let inner = match e.named_child(0) {
+                    Some(i) => self.expr(i),
+                    None => Value::Other,
+                };
+                self.emit_raising(Effect::Await, span(e));
+                match inner {
+                    Value::Pending(c)
+                        if matches!(c.form, Form::Awaited | Form::AwaitedOrEntered) =>
+                    {
+                        self.acquire(&c)
+                    }
+                    other => other,
+                }
+            }
+            "parenthesized_expression" => match e.named_child(0) {
+                Some(i) => self.expr(i),
+                None => Value::Other,
+            },
+            "conditional_expression" => {
+                let mut cursor = e.walk();
+                let parts: Vec<Node<'t>> = e.named_children(&mut cursor).collect();
+                // `a if cond else b`: evaluate the condition, then keep whichever branch is a
+                // connection (both branches are walked; a branch not taken adds no acquisition).
+                let mut result = Value::Other;
+                if let [a, cond, b] = parts.as_slice() {
+                    let c = self.expr(*cond);
+                    self.drop_value(c, span(*cond));
+                    let va = self.expr(*a);
+                    let vb = self.expr(*b);
+                    result = match (va, vb) {
+                        (v @ (Value::Temp(_) | Value::Var(_)), Value::Other) => v,
+                        (Value::Other, v) => v,
+                        (va, vb) => {
+                            self.drop_value(vb, span(*b));
+                            va
+                        }
+                    };
+                }
+                result
+            }
+            "boolean_operator" => {
+                let l = e
+                    .child_by_field_name("left")
+                    .map(|l| self.expr(l))
+                    .unwrap_or(Value::Other);
+                let r = e
+                    .child_by_field_name("right")
+                    .map(|r| self.expr(r))
+                    .unwrap_or(Value::Other);
+                match r {
+                    Value::Temp(_) => {
+                        self.drop_value(l, span(e));
+                        r
+                    }
+                    _ => {
+                        self.drop_value(r, span(e));
+                        l
+                    }
+                }
+            }
+            "named_expression" => {
+                let v = e
+                    .child_by_field_name("value")
+                    .map(|v| self.expr(v))
+                    .unwrap_or(Value::Other);
+                match e.child_by_field_name("name") {
+                    Some(n) => {
+                        self.bind_target(n, v);
+                        Value::Var(self.var(self.text(n)))
+                    }
+                    None => v,
+                }
+            }
+            "tuple" | "list" | "expression_list" | "set" => {
+                let mut cursor = e.walk();
+                let parts: Vec<Node<'t>> = e.named_children(&mut cursor).collect();
+                Value::Seq(parts.into_iter().map(|p| self.expr(p)).collect())
+            }
+            "dictionary" => {
+                let mut values = Vec::new();
+                let mut cursor = e.walk();
+                let pairs: Vec<Node<'t>> = e.named_children(&mut cursor).collect();
+                for p in pairs {
+                    if let Some(k) = p.child_by_field_name("key") {
+                        let kv = self.expr(k);
+                        self.drop_value(kv, span(k));
+                    }
+                    if let Some(v) = p.child_by_field_name("value") {
+                        values.push(self.expr(v));
+                    }
+                }
+                Value::Seq(values)
+            }
+            "attribute" => {
+                if let Some(o) = e.child_by_field_name("object") {
+                    let v = self.expr(o);
+                    self.drop_value(v, span(o));
+                }
+                Value::Other
+            }
+            "yield" => self.yield_expr(e),
+            "lambda" => {
+                self.captured_by_closure(e);
+                Value::Other
+            }
+            "list_comprehension"
+            | "set_comprehension"
+            | "dictionary_comprehension"
+            | "generator_expression" => {
+                self.children_escape(e);
+                Value::Other
+            }
+            "string" | "integer" | "float" | "true" | "false" | "none" | "comment" | "ellipsis" => {
+                Value::Other
+            }
+            _ => {
+                // Operators, subscripts, f-strings, ...: evaluate the parts for their calls.
+                let mut cursor = e.walk();
+                let parts: Vec<Node<'t>> = e.named_children(&mut cursor).collect();
+                for p in parts {
+                    let v = self.expr(p);
+                    self.drop_value(v, span(p));
+                }
+                Value::Other
+            }
+        }
+    }
+
+    /// A nested function or lambda that mentions a local connection keeps it alive and may
+    /// release it later (a cleanup callback): ownership goes with the closure.
+    fn captured_by_closure(&mut self, def: Node<'t>) {
+        let mut stack = vec![def];
+        let mut cursor = def.walk();
+        let mut seen: Vec<VarId> = Vec::new();
+        while let Some(n) = stack.pop() {
+            if n.kind() == "identifier" {
+                let name = self.text(n);
+                if let Some(i) = self.vars.iter().position(|v| *v == name) {
+                    let v = (i % flow::MAX_VARS) as VarId;
+                    if !seen.contains(&v) {
+                        seen.push(v);
+                    }
+                }
+            } else if stack.len() < 4096 {
+                stack.extend(n.named_children(&mut cursor));
+            }
+        }
+        for v in seen {
+            self.emit(
+                Effect::Transfer {
+                    what: Operand::Var(v),
+                    how: TransferHow::Store,
+                },
+                span(def),
+            );
+        }
+    }
+
+    /// Parts whose connections end up inside a new container: they are stored there.
+    fn children_escape(&mut self, e: Node<'t>) {
+        let mut cursor = e.walk();
+        let parts: Vec<Node<'t>> = e.named_children(&mut cursor).collect();
+        for p in parts {
+            let v = self.expr(p);
+            self.transfer_value(&v, TransferHow::Store, span(p));
+        }
+    }
+
+    fn yield_expr(&mut self, e: Node<'t>) -> Value {
+        let v = match e.named_child(0) {
+            Some(inner) => self.expr(inner),
+            None => Value::Other,
+        };
+        if self.unit.context_manager {
+            // The with-body runs here; its exception is raised at the `yield`. A temporary
+            // yielded can never be released afterwards.
+            if let Value::Temp(a) = v {
+                self.emit(Effect::Discard(a), span(e));
+            }
+            self.emit_raising(Effect::None, span(e));
+        } else {
+            self.transfer_value(&v, TransferHow::Yield, span(e));
+            self.emit(Effect::None, span(e));
+        }
+        Value::Other
+    }
+
+    fn call(&mut self, call: Node<'t>, returned: bool) -> Value {
+        let at = span(call);
+        let Some(func) = call.child_by_field_name("function") else {
+            return Value::Other;
+        };
+        let (receiver, method) = match func.kind() {
+            "attribute" => (
+                func.child_by_field_name("object"),
+                func.child_by_field_name("attribute").map(|m| self.text(m)),
+            ),
+            _ => (None, None),
+        };
+        let pool = receiver.and_then(|r| self.pool_of(r));
+        // The receiver: a pool is not a value we track; anything else is evaluated for its calls.
+        let recv_value = match (receiver, pool) {
+            (Some(r), None) => self.expr(r),
+            (Some(r), Some(_)) => {
+                if !matches!(r.kind(), "identifier" | "attribute") {
+                    let v = self.expr(r);
+                    self.drop_value(v, span(r));
+                }
+                Value::Other
+            }
+            (None, _) => {
+                if func.kind() != "identifier" {
+                    let v = self.expr(func);
+                    self.drop_value(v, span(func));
+                }
+                Value::Other
+            }
+        };
+        let mut args: Vec<(Option<&'t str>, Value, Span)> = Vec::new();
+        if let Some(list) = call.child_by_field_name("arguments") {
+            if list.kind() == "generator_expression" {
+                self.children_escape(list);
+            } else {
+                let mut cursor = list.walk();
+                let parts: Vec<Node<'t>> = list.named_children(&mut cursor).collect();
+                for a in parts {
+                    match a.kind() {
+                        "keyword_argument" => {
+                            let name = a.child_by_field_name("name").map(|n| self.text(n));
+                            let v = a
+                                .child_by_field_name("value")
+                                .map(|v| self.expr(v))
+                                .unwrap_or(Value::Other);
+                            args.push((name, v, span(a)));
+                        }
+                        "comment" => {}
+                        _ => {
+                            let v = self.expr(a);
+                            args.push((None, v, span(a)));
+                        }
+                    }
+                }
+            }
+        }
+        let path = self.ctx.resolve(func);
+        let callee_name = method.unwrap_or_else(|| self.text(func));
+
+        // 1. An acquisition: a pool method, a connect function, a session factory, a factory
+        //    of this file.
+        let mut candidate: Option<Candidate> = None;
+        if let (Some(pool), Some(m)) = (pool, method) {
+            if let Some(spec) = pool.acquire_method(m) {
+                candidate = Some(Candidate {
+                    span: at,
+                    form: spec.form,
+                    handle: spec.handle,
+                    api: api_text(self.text(func)),
+                    via: None,
+                });
+            }
+        }
+        if candidate.is_none() {
+            if let Some(spec) = path.as_deref().and_then(tables::connect_by_path) {
+                candidate = Some(Candidate {
+                    span: at,
+                    form: spec.form,
+                    handle: spec.handle,
+                    api: api_text(self.text(func)),
+                    via: None,
+                });
+            } else if let Some(spec) = (func.kind() == "identifier")
+                .then(|| {
+                    self.local_pools
+                        .get(self.text(func))
+                        .or_else(|| self.ctx.module_pools.get(self.text(func)))
+                })
+                .flatten()
+                .and_then(|p| p.call)
+            {
+                candidate = Some(Candidate {
+                    span: at,
+                    form: spec.form,
+                    handle: spec.handle,
+                    api: api_text(self.text(func)),
+                    via: None,
+                });
+            }
+        }
+        let user = self.user_function(func);
+        if candidate.is_none() {
+            if let Some((summary, name)) = &user {
+                if let Some(handle) = summary.returns {
+                    candidate = Some(Candidate {
+                        span: at,
+                        form: Form::Plain,
+                        handle,
+                        api: api_text(self.text(func)),
+                        via: Some(name.clone()),
+                    });
+                }
+            }
+        }
+
+        // 2. Releases happen before the call can raise: a failing `putconn` still gave it back.
+        let first_arg = args
+            .first()
+            .and_then(|(k, v, _)| if k.is_none() { v.operand() } else { None });
+        let mut consumed = vec![false; args.len()];
+        if let Some(m) = method {
+            if tables::is_pool_release_method(m) {
+                if let Some(op) = first_arg {
+                    self.emit(
+                        Effect::Release {
+                            what: op,
+                            how: ReleaseHow::PoolMethod(static_name(m)),
+                        },
+                        at,
+                    );
+                    consumed[0] = true;
+                }
+            }
+            if tables::is_release_method(m) {
+                if let Some(op) = recv_value.operand() {
+                    self.emit(
+                        Effect::Release {
+                            what: op,
+                            how: ReleaseHow::Method(static_name(m)),
+                        },
+                        at,
+                    );
+                }
+            }
+        }
+        if let Some((summary, _)) = &user {
+            for (i, (k, v, _)) in args.iter().enumerate() {
+                if k.is_some() {
+                    continue;
+                }
+                if let Some(op) = v.operand() {
+                    if summary.releases.contains(&i) {
+                        self.emit(
+                            Effect::Release {
+                                what: op,
+                                how: ReleaseHow::Always,
+                            },
+                            at,
+                        );
+                        consumed[i] = true;
+                    }
+                }
+            }
+        }
+        // `stack.callback(pool.putconn, conn)`: the release is registered with the stack.
+        if matches!(method, Some("callback" | "push_async_callback")) {
+            if let Some(list) = call.child_by_field_name("arguments") {
+                if let Some(first) = list.named_child(0) {
+                    if first.kind() == "attribute" {
+                        let m = self.text(first.child_by_field_name("attribute").unwrap_or(first));
+                        if tables::is_pool_release_method(m) || tables::is_release_method(m) {
+                            let mut releases = Vec::new();
+                            for (i, (_, v, _)) in args.iter().enumerate().skip(1) {
+                                if let Some(op) = v.operand() {
+                                    releases.push(Effect::Release {
+                                        what: op,
+                                        how: ReleaseHow::Always,
+                                    });
+                                    consumed[i] = true;
+                                }
+                            }
+                            if let Some(obj) = first.child_by_field_name("object") {
+                                if let Some(op) = self.var_if_known(obj) {
+                                    releases.push(Effect::Release {
+                                        what: op,
+                                        how: ReleaseHow::Always,
+                                    });
+                                }
+                            }
+                            match self.stack_index(receiver) {
+                                Some(stack) => self.stacks[stack].1.extend(releases),
+                                None => {
+                                    for effect in releases {
+                                        self.emit(effect, at);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        // `stack.close()` on a local ExitStack runs every exit registered on it.
+        if matches!(method, Some("close" | "aclose")) {
+            if let Some(i) = self.stack_index(receiver) {
+                for effect in self.stacks[i].1.clone() {
+                    self.emit(effect, at);
+                }
+            }
+        }
+        let is_closing = matches!(path.as_deref(), Some("contextlib.closing" | "closing"));
+
+        // 3. What the arguments become: ownership passes when the callee is entered.
+        let is_constructor = callee_name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_uppercase())
+            && candidate.is_none();
+        let stores = matches!(
+            method,
+            Some(
+                "append"
+                    | "appendleft"
+                    | "add"
+                    | "insert"
+                    | "extend"
+                    | "put"
+                    | "put_nowait"
+                    | "setdefault"
+                    | "push"
+                    | "update"
+                    | "register"
+                    | "attach"
+                    | "track"
+                    | "adopt"
+            )
+        );
+        let enters = matches!(method, Some("enter_context" | "enter_async_context"));
+        let mut result = Value::Other;
+        for (i, (_, v, s)) in args.into_iter().enumerate() {
+            if consumed[i] {
+                continue;
+            }
+            if enters && i == 0 {
+                // A local stack runs this exit when it exits or closes; any other stack (on
+                // `self`, passed in) owns what is entered on it.
+                match self.stack_index(receiver) {
+                    Some(stack) => {
+                        let bound = match &v {
+                            Value::Pending(_)
+                            | Value::Temp(_)
+                            | Value::Var(_)
+                            | Value::Closing(_) => v.clone(),
+                            _ => Value::Other,
+                        };
+                        let (bound, exit) = self.enter_value(bound, s);
+                        if let Some(exit) = exit {
+                            self.stacks[stack].1.push(exit);
+                        }
+                        result = bound;
+                    }
+                    None => {
+                        let v = match v {
+                            Value::Pending(c) => self.acquire(&c),
+                            v => v,
+                        };
+                        self.transfer_value(&v, TransferHow::Store, s);
+                        result = v;
+                    }
+                }
+                continue;
+            }
+            if is_closing && i == 0 {
+                if let Some(op) = v.operand() {
+                    result = Value::Closing(op);
+                    continue;
+                }
+            }
+            let keeps = user.as_ref().is_some_and(|(s, _)| s.stores.contains(&i));
+            if is_constructor || stores || keeps || returned {
+                self.transfer_value(&v, TransferHow::Store, s);
+            } else {
+                // A connection made right here and handed over: the callee owns it now.
+                match v {
+                    Value::Temp(_) | Value::Seq(_) => {
+                        self.transfer_value(&v, TransferHow::Escape, s)
+                    }
+                    _ => {}
+                }
+            }
+        }
+        // 4. The call itself (`closing(x)` only wraps and cannot fail).
+        if !is_closing {
+            self.emit_raising(Effect::None, at);
+        }
+        if let Value::Temp(_) = recv_value {
+            self.drop_value(recv_value, at);
+        }
+        if let Value::Closing(_) = result {
+            return result;
+        }
+        match candidate {
+            Some(c) if c.form == Form::Plain => self.acquire(&c),
+            Some(c) => Value::Pending(c),
+            None => result,
+        }
+    }
+
+    fn var_if_known(&self, n: Node) -> Option<Operand> {
+        if n.kind() != "identifier" {
+            return None;
+        }
+        let name = self.text(n);
+        self.vars
+            .iter()
+            .position(|v| *v == name)
+            .map(|i| Operand::Var((i % flow::MAX_VARS) as VarId))
+    }
+}
+
+/// The variable a condition operand tests: `conn`, `(conn)`, `(conn := ...)`.
+fn condition_subject(n: Node) -> Option<Node> {
+    match n.kind() {
+        "identifier" => Some(n),
+        "parenthesized_expression" => condition_subject(n.named_child(0)?),
+        "named_expression" => n.child_by_field_name("name"),
+        _ => None,
+    }
+}
+
+/// Pools recognised only by their variable's name: `pool`, `db_pool`, `self._pool`, `engine`.
+fn pool_by_name(name: &str) -> Option<&'static PoolSpec> {
+    let lower = name.trim_start_matches('_').to_ascii_lowercase();
+    if lower == "engine" || lower.ends_with("_engine") {
+        return Some(tables::generic_engine());
+    }
+    let worker = ["thread", "process", "worker", "task", "executor"]
+        .iter()
+        .any(|w| lower.contains(w));
+    if !worker && (lower == "pool" || lower.ends_with("pool") || lower.starts_with("pool_")) {
+        return Some(&tables::GENERIC_POOL);
+    }
+    None
+}
+
+fn api_text(func: &str) -> String {
+    let compact: String = func.split_whitespace().collect();
+    format!("{compact}()")
+}
+
+/// Release method names as `'static` (they come from a fixed list).
+fn static_name(m: &str) -> &'static str {
+    const NAMES: &[&str] = &[
+        "close",
+        "terminate",
+        "ensure_closed",
+        "aclose",
+        "putconn",
+        "release",
+    ];
+    NAMES.iter().find(|n| **n == m).copied().unwrap_or("close")
+}

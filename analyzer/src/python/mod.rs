@@ -1,0 +1,610 @@
+//! Python front end: tree-sitter-python source to flow summaries.
+//!
+//! One pass collects what the file knows (imports, pools built at module level or on `self`,
+//! the functions), then every function that mentions a connection API is lowered to a flow
+//! graph ([`lower`]) and solved. Functions that return connections (factories), release their
+//! parameters (closers) or store them are summarised; summaries are iterated until they stop
+//! changing, so a factory defined in the file is an acquisition at its call sites.
+
+mod lower;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use tree_sitter::{Node, Parser, Tree};
+
+use crate::flow::{self, AcqOutcome, Cfg};
+use crate::span::Span;
+use crate::summary::{Acquisition, ExitKind, FileAnalysis, FunctionSummary, Leak, Problem};
+use crate::tables::{self, HandleSpec, PoolSpec};
+
+/// Deeper syntax than this is not lowered (the function is reported as a problem instead), so
+/// no input can overflow the stack.
+pub(crate) const MAX_DEPTH: u32 = 200;
+
+thread_local! {
+    static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
+}
+
+fn parse(text: &str) -> Option<Tree> {
+    PARSER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            let mut parser = Parser::new();
+            parser
+                .set_language(&tree_sitter_python::LANGUAGE.into())
+                .ok()?;
+            *slot = Some(parser);
+        }
+        slot.as_mut()?.parse(text, None)
+    })
+}
+
+pub fn analyze(text: &str) -> FileAnalysis {
+    let mut result = FileAnalysis::default();
+    let Some(tree) = parse(text) else {
+        result.problems.push(Problem {
+            span: None,
+            message: "the Python parser gave up on this file".into(),
+        });
+        return result;
+    };
+    let root = tree.root_node();
+    if root.has_error() {
+        let (span, what) = first_error(root);
+        result.problems.push(Problem {
+            span: Some(span),
+            message: format!("syntax error: {what}; functions containing it are not analysed"),
+        });
+    }
+    let ctx = FileCtx::collect(root, text);
+    let mut summaries: HashMap<String, UserSummary> = HashMap::new();
+    let mut lowered: Vec<Option<Lowered>> = Vec::new();
+    // Each round can only add facts (a factory found makes its callers' results visible), so a
+    // few rounds reach the fixed point for any realistic call depth inside one file.
+    for _round in 0..4 {
+        lowered = ctx
+            .units
+            .iter()
+            .map(|unit| {
+                if unit.has_error || !ctx.is_interesting(unit, &summaries) {
+                    return None;
+                }
+                Some(lower::lower(&ctx, unit, &summaries))
+            })
+            .collect();
+        let mut next = HashMap::new();
+        for (unit, low) in ctx.units.iter().zip(&lowered) {
+            if let Some(low) = low {
+                let s = low.user_summary();
+                if !s.is_trivial() {
+                    next.insert(unit.name.clone(), s);
+                }
+            }
+        }
+        if next == summaries {
+            break;
+        }
+        summaries = next;
+    }
+    for (unit, low) in ctx.units.iter().zip(lowered) {
+        match low {
+            Some(Lowered::TooDeep(span)) => result.problems.push(Problem {
+                span: Some(span),
+                message: format!(
+                    "`{}` is nested too deeply to analyse (limit {MAX_DEPTH} levels)",
+                    unit.name
+                ),
+            }),
+            Some(low @ Lowered::Done { .. }) => result.functions.push(low.into_summary(unit)),
+            None => {}
+        }
+    }
+    result
+}
+
+fn first_error(root: Node) -> (Span, String) {
+    let mut cursor = root.walk();
+    loop {
+        let node = cursor.node();
+        if node.is_error() || node.is_missing() {
+            let what = if node.is_missing() {
+                format!("missing `{}`", node.kind())
+            } else {
+                "unexpected input".to_string()
+            };
+            return (
+                Span::new(
+                    node.start_byte(),
+                    node.end_byte().max(node.start_byte() + 1),
+                ),
+                what,
+            );
+        }
+        if node.has_error() && cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return (Span::new(0, 0), "unexpected input".into());
+            }
+        }
+    }
+}
+
+/// What a call to a function of this file does, for its callers.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct UserSummary {
+    pub returns: Option<&'static HandleSpec>,
+    pub releases: Vec<usize>,
+    pub stores: Vec<usize>,
+}
+
+impl UserSummary {
+    fn is_trivial(&self) -> bool {
+        self.returns.is_none() && self.releases.is_empty() && self.stores.is_empty()
+    }
+}
+
+/// A function (or the module's top level) to lower on its own.
+pub(crate) struct Unit<'t> {
+    pub name: String,
+    pub node: Node<'t>,
+    /// The `def` name, or the module.
+    pub name_span: Span,
+    pub class: Option<String>,
+    pub is_async: bool,
+    pub is_module: bool,
+    pub context_manager: bool,
+    pub has_error: bool,
+    /// The scope to resolve bare calls in first (`outer` for functions nested in `outer`).
+    pub scope: Option<String>,
+}
+
+/// What the whole file knows, collected once.
+pub(crate) struct FileCtx<'t> {
+    pub text: &'t str,
+    /// Local name -> qualified path (`pg` -> `psycopg2`, `connect` -> `psycopg2.connect`).
+    pub imports: HashMap<String, String>,
+    pub module_pools: HashMap<String, &'static PoolSpec>,
+    /// (class, attribute) -> pool, from `self.attr = Pool(...)`.
+    pub class_pools: HashMap<(String, String), &'static PoolSpec>,
+    pub units: Vec<Unit<'t>>,
+    /// Extra names that make a function worth lowering (aliases of connect functions, ...).
+    extra_names: Vec<String>,
+}
+
+impl<'t> FileCtx<'t> {
+    fn collect(root: Node<'t>, text: &'t str) -> Self {
+        let mut ctx = FileCtx {
+            text,
+            imports: HashMap::new(),
+            module_pools: HashMap::new(),
+            class_pools: HashMap::new(),
+            units: Vec::new(),
+            extra_names: Vec::new(),
+        };
+        ctx.units.push(Unit {
+            name: "<module>".into(),
+            node: root,
+            name_span: Span::new(0, 0),
+            class: None,
+            is_async: false,
+            is_module: true,
+            context_manager: false,
+            has_error: false,
+            scope: None,
+        });
+        // Iterative walk: (node, enclosing class, enclosing function, depth).
+        let mut stack: Vec<(Node<'t>, Option<String>, Option<String>, u32)> =
+            vec![(root, None, None, 0)];
+        while let Some((node, class, func, depth)) = stack.pop() {
+            match node.kind() {
+                "import_statement" | "import_from_statement" => ctx.add_import(node),
+                "function_definition" if depth < MAX_DEPTH * 4 => {
+                    let name = ctx.text_of(node.child_by_field_name("name"));
+                    let qualified = match (&func, &class) {
+                        (Some(f), _) => format!("{f}.{name}"),
+                        (None, Some(c)) => format!("{c}.{name}"),
+                        (None, None) => name.to_string(),
+                    };
+                    let decorators = node
+                        .parent()
+                        .filter(|p| p.kind() == "decorated_definition")
+                        .map(|p| ctx.decorator_names(p))
+                        .unwrap_or_default();
+                    let name_span = node
+                        .child_by_field_name("name")
+                        .map(span)
+                        .unwrap_or(span(node));
+                    ctx.units.push(Unit {
+                        name: qualified.clone(),
+                        node,
+                        name_span,
+                        class: if func.is_none() { class.clone() } else { None },
+                        is_async: has_keyword(node, "async"),
+                        is_module: false,
+                        context_manager: decorators
+                            .iter()
+                            .any(|d| d == "contextmanager" || d == "asynccontextmanager"),
+                        has_error: node.has_error(),
+                        scope: func.clone(),
+                    });
+                    if let Some(body) = node.child_by_field_name("body") {
+                        stack.push((body, None, Some(qualified), depth + 1));
+                    }
+                    continue;
+                }
+                "class_definition" => {
+                    let name = ctx.text_of(node.child_by_field_name("name")).to_string();
+                    if let Some(body) = node.child_by_field_name("body") {
+                        stack.push((body, Some(name), func.clone(), depth + 1));
+                    }
+                    continue;
+                }
+                "assignment" => ctx.note_pool_assignment(node, class.as_deref(), func.is_some()),
+                _ => {}
+            }
+            if depth > MAX_DEPTH * 4 {
+                continue;
+            }
+            let mut cursor = node.walk();
+            let children: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
+            for child in children.into_iter().rev() {
+                stack.push((child, class.clone(), func.clone(), depth + 1));
+            }
+        }
+        // Bare names bound to connect functions or session factories also mark a function as
+        // worth lowering.
+        for (local, path) in &ctx.imports {
+            if tables::connect_by_path(path).is_some()
+                || tables::pool_by_constructor(path).is_some()
+            {
+                ctx.extra_names.push(local.clone());
+            }
+        }
+        for (name, pool) in &ctx.module_pools {
+            if pool.call.is_some() {
+                ctx.extra_names.push(name.clone());
+            }
+        }
+        ctx
+    }
+
+    pub fn text_of(&self, node: Option<Node>) -> &'t str {
+        node.and_then(|n| self.text.get(n.start_byte()..n.end_byte()))
+            .unwrap_or("")
+    }
+
+    fn decorator_names(&self, decorated: Node) -> Vec<String> {
+        let mut cursor = decorated.walk();
+        decorated
+            .named_children(&mut cursor)
+            .filter(|c| c.kind() == "decorator")
+            .filter_map(|d| {
+                let text = self.text_of(Some(d)).trim_start_matches('@');
+                let head = text.split('(').next().unwrap_or("");
+                head.rsplit('.').next().map(|s| s.trim().to_string())
+            })
+            .collect()
+    }
+
+    fn add_import(&mut self, node: Node) {
+        let module = if node.kind() == "import_from_statement" {
+            Some(
+                self.text_of(node.child_by_field_name("module_name"))
+                    .to_string(),
+            )
+        } else {
+            None
+        };
+        let mut cursor = node.walk();
+        for name in node.children_by_field_name("name", &mut cursor) {
+            let (path, alias) = match name.kind() {
+                "aliased_import" => (
+                    self.text_of(name.child_by_field_name("name")).to_string(),
+                    Some(self.text_of(name.child_by_field_name("alias")).to_string()),
+                ),
+                _ => (self.text_of(Some(name)).to_string(), None),
+            };
+            match (&module, alias) {
+                (Some(m), alias) => {
+                    let local = alias.unwrap_or_else(|| path.clone());
+                    self.imports.insert(local, format!("{m}.{path}"));
+                }
+                (None, Some(alias)) => {
+                    self.imports.insert(alias, path);
+                }
+                // `import a.b.c` binds `a`, which resolves to itself.
+                (None, None) => {}
+            }
+        }
+    }
+
+    /// Resolves a dotted expression (`pg.pool.ThreadedConnectionPool`) through the imports.
+    pub fn resolve(&self, node: Node) -> Option<String> {
+        let mut parts = Vec::new();
+        let mut cur = node;
+        loop {
+            match cur.kind() {
+                "identifier" => {
+                    parts.push(self.text_of(Some(cur)));
+                    break;
+                }
+                "attribute" => {
+                    parts.push(self.text_of(cur.child_by_field_name("attribute")));
+                    cur = cur.child_by_field_name("object")?;
+                }
+                _ => return None,
+            }
+            if parts.len() > 16 {
+                return None;
+            }
+        }
+        parts.reverse();
+        let head = parts[0];
+        let mut path = self
+            .imports
+            .get(head)
+            .cloned()
+            .unwrap_or_else(|| head.to_string());
+        for p in &parts[1..] {
+            path.push('.');
+            path.push_str(p);
+        }
+        Some(path)
+    }
+
+    /// A pool built by this expression (`ThreadedConnectionPool(...)`, `await create_pool()`).
+    pub fn pool_from_value(&self, value: Node) -> Option<&'static PoolSpec> {
+        let mut v = value;
+        while matches!(v.kind(), "await" | "parenthesized_expression") {
+            v = v.named_child(0)?;
+        }
+        if v.kind() != "call" {
+            return None;
+        }
+        let path = self.resolve(v.child_by_field_name("function")?)?;
+        let pool = tables::pool_by_constructor(&path)?;
+        if pool.library == "psycopg_pool" && self.keyword_is_true(v, "close_returns") {
+            return Some(&tables::PSYCOPG_POOL_CLOSE_RETURNS);
+        }
+        Some(pool)
+    }
+
+    fn keyword_is_true(&self, call: Node, keyword: &str) -> bool {
+        let Some(args) = call.child_by_field_name("arguments") else {
+            return false;
+        };
+        let mut cursor = args.walk();
+        let found = args.named_children(&mut cursor).any(|a| {
+            a.kind() == "keyword_argument"
+                && self.text_of(a.child_by_field_name("name")) == keyword
+                && self.text_of(a.child_by_field_name("value")) == "True"
+        });
+        found
+    }
+
+    /// A pool named by a type annotation (`asyncpg.Pool`, `Optional[Engine]`).
+    pub fn pool_from_type(&self, ty: Node) -> Option<&'static PoolSpec> {
+        let mut cursor = ty.walk();
+        let mut stack = vec![ty];
+        while let Some(n) = stack.pop() {
+            if matches!(n.kind(), "identifier" | "attribute") {
+                if let Some(pool) = self.resolve(n).and_then(|p| tables::pool_by_type(&p)) {
+                    return Some(pool);
+                }
+            }
+            if stack.len() < 64 {
+                stack.extend(n.named_children(&mut cursor));
+            }
+        }
+        None
+    }
+
+    fn note_pool_assignment(&mut self, node: Node, class: Option<&str>, in_function: bool) {
+        let (Some(left), right) = (
+            node.child_by_field_name("left"),
+            node.child_by_field_name("right"),
+        ) else {
+            return;
+        };
+        let pool = right.and_then(|r| self.pool_from_value(r)).or_else(|| {
+            node.child_by_field_name("type")
+                .and_then(|t| self.pool_from_type(t))
+        });
+        let Some(pool) = pool else { return };
+        match left.kind() {
+            "identifier"
+                if !in_function || self.is_declared_global(node, self.text_of(Some(left))) =>
+            {
+                self.module_pools
+                    .insert(self.text_of(Some(left)).to_string(), pool);
+            }
+            "attribute" => {
+                let object = self.text_of(left.child_by_field_name("object"));
+                let attr = self
+                    .text_of(left.child_by_field_name("attribute"))
+                    .to_string();
+                if matches!(object, "self" | "cls") {
+                    // In a method the class is the enclosing function's class; find it by walking up.
+                    if let Some(c) = class
+                        .map(str::to_string)
+                        .or_else(|| enclosing_class(node, self))
+                    {
+                        self.class_pools.insert((c, attr), pool);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether `name` is declared `global` in the function enclosing `node`.
+    fn is_declared_global(&self, node: Node, name: &str) -> bool {
+        let mut cur = node.parent();
+        while let Some(n) = cur {
+            if n.kind() == "function_definition" {
+                let body = self.text_of(n.child_by_field_name("body"));
+                return body.lines().any(|l| {
+                    let l = l.trim_start();
+                    l.starts_with("global ") && l[7..].split(',').any(|g| g.trim() == name)
+                });
+            }
+            cur = n.parent();
+        }
+        false
+    }
+
+    fn is_interesting(&self, unit: &Unit, summaries: &HashMap<String, UserSummary>) -> bool {
+        let Some(text) = self.text.get(unit.node.start_byte()..unit.node.end_byte()) else {
+            return false;
+        };
+        text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .any(|word| {
+                tables::is_interesting_name(word)
+                    || self.extra_names.iter().any(|n| n == word)
+                    || summaries.keys().any(|k| k.rsplit('.').next() == Some(word))
+            })
+    }
+}
+
+fn enclosing_class(node: Node, ctx: &FileCtx) -> Option<String> {
+    let mut cur = node.parent();
+    while let Some(n) = cur {
+        if n.kind() == "class_definition" {
+            return Some(ctx.text_of(n.child_by_field_name("name")).to_string());
+        }
+        cur = n.parent();
+    }
+    None
+}
+
+pub(crate) fn span(node: Node) -> Span {
+    Span::new(node.start_byte(), node.end_byte())
+}
+
+pub(crate) fn has_keyword(node: Node, keyword: &str) -> bool {
+    let mut cursor = node.walk();
+    let found = node
+        .children(&mut cursor)
+        .any(|c| !c.is_named() && c.kind() == keyword);
+    found
+}
+
+/// Per-acquisition facts the lowering keeps beside the graph.
+#[derive(Clone, Debug)]
+pub(crate) struct AcqMeta {
+    pub api: String,
+    pub via: Option<String>,
+    pub binding: Option<String>,
+    pub scoped: bool,
+    /// A pseudo-acquisition standing for parameter i, to learn whether the function releases it.
+    pub param: Option<usize>,
+}
+
+pub(crate) enum Lowered {
+    Done {
+        cfg: Cfg,
+        metas: Vec<AcqMeta>,
+        outcomes: Vec<AcqOutcome>,
+        end: Span,
+    },
+    TooDeep(Span),
+}
+
+impl Lowered {
+    fn user_summary(&self) -> UserSummary {
+        let Lowered::Done {
+            cfg,
+            metas,
+            outcomes,
+            ..
+        } = self
+        else {
+            return UserSummary::default();
+        };
+        let mut s = UserSummary::default();
+        for ((meta, out), site) in metas.iter().zip(outcomes).zip(&cfg.acquisitions) {
+            match meta.param {
+                Some(i) => {
+                    if out.released_somewhere && out.normal_leaks.is_empty() && !out.returned {
+                        s.releases.push(i);
+                    } else if out.stored && out.normal_leaks.is_empty() {
+                        s.stores.push(i);
+                    }
+                }
+                None => {
+                    if out.returned && s.returns.is_none() {
+                        s.returns = Some(site.handle);
+                    }
+                }
+            }
+        }
+        s
+    }
+
+    fn into_summary(self, unit: &Unit) -> FunctionSummary {
+        let us = self.user_summary();
+        let Lowered::Done {
+            cfg,
+            metas,
+            outcomes,
+            end,
+        } = self
+        else {
+            return FunctionSummary::default();
+        };
+        let node_span =
+            |id: flow::NodeId| cfg.nodes.get(id as usize).map(|n| n.span).unwrap_or(end);
+        let mut acquisitions = Vec::new();
+        for ((meta, out), site) in metas.into_iter().zip(outcomes).zip(&cfg.acquisitions) {
+            if meta.param.is_some() {
+                continue;
+            }
+            let leak = |(origin, lost): (Option<flow::NodeId>, Option<flow::NodeId>),
+                        raise: bool| Leak {
+                kind: match (raise, origin) {
+                    (true, _) => ExitKind::Raise,
+                    (false, Some(_)) => ExitKind::Return,
+                    (false, None) => ExitKind::FallThrough,
+                },
+                at: origin.map(node_span).unwrap_or(end),
+                lost_at: lost.map(node_span),
+            };
+            let context_misuse = out
+                .context_misuse
+                .map(|id| (node_span(id), site.handle.cm_note));
+            acquisitions.push(Acquisition {
+                span: site.span,
+                api: meta.api,
+                resource: site.handle.name,
+                via: meta.via,
+                binding: meta.binding,
+                scoped: meta.scoped,
+                leaks: out.normal_leaks.iter().map(|l| leak(*l, false)).collect(),
+                exception_leaks: out.exception_leaks.iter().map(|l| leak(*l, true)).collect(),
+                reacquired: out
+                    .reacquired_while_held
+                    .iter()
+                    .map(|id| node_span(*id))
+                    .collect(),
+                context_misuse,
+                returned: out.returned,
+                stored: out.stored,
+            });
+        }
+        FunctionSummary {
+            name: unit.name.clone(),
+            span: unit.name_span,
+            is_async: unit.is_async,
+            acquisitions,
+            returns_connection: us.returns.is_some(),
+            releases_params: us.releases,
+            stores_params: us.stores,
+        }
+    }
+}

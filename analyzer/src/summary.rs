@@ -1,0 +1,83 @@
+//! The flow summaries that front ends produce and rules read: plain data, no syntax.
+
+use crate::span::Span;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Language {
+    Python,
+}
+
+/// Everything the analyzer learned from one file.
+#[derive(Clone, Debug, Default)]
+pub struct FileAnalysis {
+    pub functions: Vec<FunctionSummary>,
+    pub problems: Vec<Problem>,
+}
+
+/// Something that kept part of a file from being analysed: a syntax error, nesting too deep.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub span: Option<Span>,
+    pub message: String,
+}
+
+/// What one function does with connections.
+#[derive(Clone, Debug, Default)]
+pub struct FunctionSummary {
+    /// Qualified within the file: `load`, `Repo.get`, `outer.inner`; `<module>` for top level.
+    pub name: String,
+    /// The function's name in its `def` (the whole module for `<module>`).
+    pub span: Span,
+    pub is_async: bool,
+    pub acquisitions: Vec<Acquisition>,
+    /// A function that returns a connection it acquired: calls to it acquire.
+    pub returns_connection: bool,
+    /// Parameters (0-based, `self`/`cls` not counted) released on every normal path.
+    pub releases_params: Vec<usize>,
+    /// Parameters stored into an attribute, a global or a container.
+    pub stores_params: Vec<usize>,
+}
+
+/// One place a connection is taken, and how it stands at the function's exits.
+#[derive(Clone, Debug, Default)]
+pub struct Acquisition {
+    /// The acquiring call (`pool.getconn()`), or the call to a factory.
+    pub span: Span,
+    /// What was called, as written: `pool.getconn()`, `psycopg2.connect()`.
+    pub api: String,
+    /// What kind of connection it is, e.g. "psycopg2 pooled connection".
+    pub resource: &'static str,
+    /// The factory in this project that acquired it, when the call is to one.
+    pub via: Option<String>,
+    /// The variable it was first bound to.
+    pub binding: Option<String>,
+    /// Taken by `with`/`async with` whose exit gives it back.
+    pub scoped: bool,
+    /// Normal exits reached while it is still held.
+    pub leaks: Vec<Leak>,
+    /// Exceptional exits reached while it is still held.
+    pub exception_leaks: Vec<Leak>,
+    /// The same site acquired again (a loop) while the previous connection was still held.
+    pub reacquired: Vec<Span>,
+    /// A `with` on the connection that does not give it back, and what that `with` does.
+    pub context_misuse: Option<(Span, &'static str)>,
+    pub returned: bool,
+    pub stored: bool,
+}
+
+/// One way out of the function with the connection still held.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Leak {
+    pub kind: ExitKind,
+    /// The `return`, the raising call, or the end of the function.
+    pub at: Span,
+    /// Where the last reference to it was dropped, when that happened before the exit.
+    pub lost_at: Option<Span>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitKind {
+    Return,
+    FallThrough,
+    Raise,
+}

@@ -1,0 +1,723 @@
+//! What each pool library's API does, as data: one table per library.
+//!
+//! Sourced from `shared/pool-apis.md` (versions named there). The front ends look names up here;
+//! the dataflow reads the [`HandleSpec`] of an acquisition to know which calls give it back.
+
+/// How a connection object is given back, and what `with` on it does.
+#[derive(Debug, PartialEq, Eq)]
+pub struct HandleSpec {
+    /// Shown in messages, e.g. "psycopg2 connection".
+    pub name: &'static str,
+    /// Methods on the connection itself that release it (`conn.close()`).
+    pub release_methods: &'static [&'static str],
+    /// Methods on the pool that take the connection back (`pool.putconn(conn)`).
+    pub pool_release_methods: &'static [&'static str],
+    /// Whether leaving `with conn:` (or `with acquire() as conn:`) gives the connection back.
+    pub cm_releases: bool,
+    /// For CL008: what `with` does instead, when it does not release.
+    pub cm_note: &'static str,
+}
+
+/// When a call really takes a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    /// The call itself acquires (awaiting its result is allowed and changes nothing).
+    Plain,
+    /// A coroutine: acquires only when awaited.
+    Awaited,
+    /// Acquires when awaited or when entered by `async with`/`with`.
+    AwaitedOrEntered,
+    /// Only a context manager: acquires when entered by `with`, nothing otherwise.
+    EnteredOnly,
+}
+
+/// A call that returns a connection.
+#[derive(Debug)]
+pub struct AcquireSpec {
+    /// Method name on a pool (`getconn`), or a qualified function path (`psycopg2.connect`).
+    pub name: &'static str,
+    pub form: Form,
+    pub handle: &'static HandleSpec,
+}
+
+/// A kind of pool: how it is built, how it is typed, what acquires from it.
+#[derive(Debug)]
+pub struct PoolSpec {
+    pub library: &'static str,
+    /// Qualified constructor paths (`psycopg2.pool.ThreadedConnectionPool`).
+    pub constructors: &'static [&'static str],
+    /// Qualified type names accepted in annotations (`asyncpg.Pool`).
+    pub types: &'static [&'static str],
+    pub acquire: &'static [AcquireSpec],
+    /// Calling the pool object itself acquires (SQLAlchemy `sessionmaker()`).
+    pub call: Option<&'static AcquireSpec>,
+}
+
+/// One library: its pools and its direct connection functions.
+#[derive(Debug)]
+pub struct Library {
+    pub name: &'static str,
+    pub pools: &'static [PoolSpec],
+    pub connects: &'static [AcquireSpec],
+}
+
+const TXN_ONLY: &str =
+    "leaving the block commits or rolls back the transaction; the connection stays open";
+
+// ---- psycopg2 -----------------------------------------------------------------------------
+static PSYCOPG2_CONN: HandleSpec = HandleSpec {
+    name: "psycopg2 connection",
+    release_methods: &["close"],
+    pool_release_methods: &[],
+    cm_releases: false,
+    cm_note: TXN_ONLY,
+};
+// `close()` on a pooled connection closes the socket but the pool keeps the slot in `_used`.
+static PSYCOPG2_POOLED: HandleSpec = HandleSpec {
+    name: "psycopg2 pooled connection",
+    release_methods: &[],
+    pool_release_methods: &["putconn"],
+    cm_releases: false,
+    cm_note: "leaving the block commits or rolls back; the connection is not returned to the pool",
+};
+pub static PSYCOPG2: Library = Library {
+    name: "psycopg2",
+    pools: &[PoolSpec {
+        library: "psycopg2",
+        constructors: &[
+            "psycopg2.pool.SimpleConnectionPool",
+            "psycopg2.pool.ThreadedConnectionPool",
+            "psycopg2.pool.AbstractConnectionPool",
+            "psycopg2.pool.PersistentConnectionPool",
+        ],
+        types: &[
+            "psycopg2.pool.SimpleConnectionPool",
+            "psycopg2.pool.ThreadedConnectionPool",
+            "psycopg2.pool.AbstractConnectionPool",
+        ],
+        acquire: &[AcquireSpec {
+            name: "getconn",
+            form: Form::Plain,
+            handle: &PSYCOPG2_POOLED,
+        }],
+        call: None,
+    }],
+    connects: &[
+        AcquireSpec {
+            name: "psycopg2.connect",
+            form: Form::Plain,
+            handle: &PSYCOPG2_CONN,
+        },
+        AcquireSpec {
+            name: "psycopg2.extensions.connection",
+            form: Form::Plain,
+            handle: &PSYCOPG2_CONN,
+        },
+    ],
+};
+
+// ---- psycopg 3 and psycopg_pool -------------------------------------------------------------
+static PSYCOPG_CONN: HandleSpec = HandleSpec {
+    name: "psycopg connection",
+    release_methods: &["close"],
+    pool_release_methods: &[],
+    cm_releases: true,
+    cm_note: "",
+};
+// A pooled psycopg 3 connection: `with conn:` and `close()` do not return it (close does only
+// with `close_returns=True`, which is not modelled yet).
+static PSYCOPG_POOLED: HandleSpec = HandleSpec {
+    name: "psycopg_pool connection",
+    release_methods: &[],
+    pool_release_methods: &["putconn"],
+    cm_releases: false,
+    cm_note: "leaving the block commits or rolls back; the connection is not returned to the pool",
+};
+static PSYCOPG_POOL_CM: HandleSpec = HandleSpec {
+    name: "psycopg_pool connection",
+    release_methods: &[],
+    pool_release_methods: &["putconn"],
+    cm_releases: true,
+    cm_note: "",
+};
+// With `close_returns=True`, `conn.close()` on a pooled connection calls `putconn`.
+static PSYCOPG_POOLED_CLOSE_RETURNS: HandleSpec = HandleSpec {
+    name: "psycopg_pool connection",
+    release_methods: &["close"],
+    pool_release_methods: &["putconn"],
+    cm_releases: false,
+    cm_note: "leaving the block commits or rolls back; the connection is not returned to the pool",
+};
+/// psycopg_pool built with `close_returns=True`: chosen by the front end from the constructor's
+/// keyword, never by type or name.
+pub static PSYCOPG_POOL_CLOSE_RETURNS: PoolSpec = PoolSpec {
+    library: "psycopg_pool",
+    constructors: &[],
+    types: &[],
+    acquire: &[
+        AcquireSpec {
+            name: "getconn",
+            form: Form::Plain,
+            handle: &PSYCOPG_POOLED_CLOSE_RETURNS,
+        },
+        AcquireSpec {
+            name: "connection",
+            form: Form::EnteredOnly,
+            handle: &PSYCOPG_POOL_CM,
+        },
+    ],
+    call: None,
+};
+pub static PSYCOPG: Library = Library {
+    name: "psycopg",
+    pools: &[PoolSpec {
+        library: "psycopg_pool",
+        constructors: &[
+            "psycopg_pool.ConnectionPool",
+            "psycopg_pool.AsyncConnectionPool",
+            "psycopg_pool.NullConnectionPool",
+            "psycopg_pool.AsyncNullConnectionPool",
+        ],
+        types: &[
+            "psycopg_pool.ConnectionPool",
+            "psycopg_pool.AsyncConnectionPool",
+            "psycopg_pool.NullConnectionPool",
+            "psycopg_pool.AsyncNullConnectionPool",
+        ],
+        acquire: &[
+            AcquireSpec {
+                name: "getconn",
+                form: Form::Plain,
+                handle: &PSYCOPG_POOLED,
+            },
+            AcquireSpec {
+                name: "connection",
+                form: Form::EnteredOnly,
+                handle: &PSYCOPG_POOL_CM,
+            },
+        ],
+        call: None,
+    }],
+    connects: &[
+        AcquireSpec {
+            name: "psycopg.connect",
+            form: Form::Plain,
+            handle: &PSYCOPG_CONN,
+        },
+        AcquireSpec {
+            name: "psycopg.Connection.connect",
+            form: Form::Plain,
+            handle: &PSYCOPG_CONN,
+        },
+        AcquireSpec {
+            name: "psycopg.AsyncConnection.connect",
+            form: Form::Awaited,
+            handle: &PSYCOPG_CONN,
+        },
+    ],
+};
+
+// ---- asyncpg --------------------------------------------------------------------------------
+// asyncpg connections have no `async with`; `close()`/`terminate()` close them.
+static ASYNCPG_CONN: HandleSpec = HandleSpec {
+    name: "asyncpg connection",
+    release_methods: &["close", "terminate"],
+    pool_release_methods: &[],
+    cm_releases: false,
+    cm_note: "asyncpg connections are not context managers",
+};
+static ASYNCPG_POOLED: HandleSpec = HandleSpec {
+    name: "asyncpg pooled connection",
+    release_methods: &[],
+    pool_release_methods: &["release"],
+    cm_releases: true,
+    cm_note: "",
+};
+pub static ASYNCPG: Library = Library {
+    name: "asyncpg",
+    pools: &[PoolSpec {
+        library: "asyncpg",
+        constructors: &[
+            "asyncpg.create_pool",
+            "asyncpg.pool.create_pool",
+            "asyncpg.Pool",
+        ],
+        types: &["asyncpg.Pool", "asyncpg.pool.Pool"],
+        acquire: &[AcquireSpec {
+            name: "acquire",
+            form: Form::AwaitedOrEntered,
+            handle: &ASYNCPG_POOLED,
+        }],
+        call: None,
+    }],
+    connects: &[AcquireSpec {
+        name: "asyncpg.connect",
+        form: Form::Awaited,
+        handle: &ASYNCPG_CONN,
+    }],
+};
+
+// ---- SQLAlchemy -----------------------------------------------------------------------------
+static SA_CONNECTION: HandleSpec = HandleSpec {
+    name: "SQLAlchemy connection",
+    release_methods: &["close"],
+    pool_release_methods: &[],
+    cm_releases: true,
+    cm_note: "",
+};
+static SA_SESSION: HandleSpec = HandleSpec {
+    name: "SQLAlchemy session",
+    release_methods: &["close"],
+    pool_release_methods: &[],
+    cm_releases: true,
+    cm_note: "",
+};
+static SA_SESSION_CALL: AcquireSpec = AcquireSpec {
+    name: "__call__",
+    form: Form::Plain,
+    handle: &SA_SESSION,
+};
+pub static SQLALCHEMY: Library = Library {
+    name: "sqlalchemy",
+    pools: &[
+        PoolSpec {
+            library: "sqlalchemy",
+            constructors: &[
+                "sqlalchemy.create_engine",
+                "sqlalchemy.engine.create_engine",
+                "sqlalchemy.engine_from_config",
+                "sqlalchemy.ext.asyncio.create_async_engine",
+                "sqlalchemy.ext.asyncio.async_engine_from_config",
+            ],
+            types: &[
+                "sqlalchemy.Engine",
+                "sqlalchemy.engine.Engine",
+                "sqlalchemy.engine.base.Engine",
+                "sqlalchemy.ext.asyncio.AsyncEngine",
+            ],
+            acquire: &[
+                AcquireSpec {
+                    name: "connect",
+                    form: Form::Plain,
+                    handle: &SA_CONNECTION,
+                },
+                AcquireSpec {
+                    name: "begin",
+                    form: Form::EnteredOnly,
+                    handle: &SA_CONNECTION,
+                },
+                AcquireSpec {
+                    name: "raw_connection",
+                    form: Form::Plain,
+                    handle: &SA_CONNECTION,
+                },
+            ],
+            call: None,
+        },
+        PoolSpec {
+            library: "sqlalchemy",
+            constructors: &[
+                "sqlalchemy.orm.sessionmaker",
+                "sqlalchemy.orm.scoped_session",
+                "sqlalchemy.ext.asyncio.async_sessionmaker",
+            ],
+            types: &[
+                "sqlalchemy.orm.sessionmaker",
+                "sqlalchemy.ext.asyncio.async_sessionmaker",
+            ],
+            acquire: &[AcquireSpec {
+                name: "begin",
+                form: Form::EnteredOnly,
+                handle: &SA_SESSION,
+            }],
+            call: Some(&SA_SESSION_CALL),
+        },
+    ],
+    connects: &[
+        AcquireSpec {
+            name: "sqlalchemy.orm.Session",
+            form: Form::Plain,
+            handle: &SA_SESSION,
+        },
+        AcquireSpec {
+            name: "sqlalchemy.ext.asyncio.AsyncSession",
+            form: Form::Plain,
+            handle: &SA_SESSION,
+        },
+    ],
+};
+
+// ---- sqlite3 --------------------------------------------------------------------------------
+static SQLITE3_CONN: HandleSpec = HandleSpec {
+    name: "sqlite3 connection",
+    release_methods: &["close"],
+    pool_release_methods: &[],
+    cm_releases: false,
+    cm_note: TXN_ONLY,
+};
+pub static SQLITE3: Library = Library {
+    name: "sqlite3",
+    pools: &[],
+    connects: &[
+        AcquireSpec {
+            name: "sqlite3.connect",
+            form: Form::Plain,
+            handle: &SQLITE3_CONN,
+        },
+        AcquireSpec {
+            name: "sqlite3.dbapi2.connect",
+            form: Form::Plain,
+            handle: &SQLITE3_CONN,
+        },
+    ],
+};
+
+// ---- aiopg and aiomysql ---------------------------------------------------------------------
+static AIO_CONN: HandleSpec = HandleSpec {
+    name: "connection",
+    release_methods: &["close", "ensure_closed"],
+    pool_release_methods: &[],
+    cm_releases: true,
+    cm_note: "",
+};
+static AIO_POOLED: HandleSpec = HandleSpec {
+    name: "pooled connection",
+    release_methods: &[],
+    pool_release_methods: &["release"],
+    cm_releases: true,
+    cm_note: "",
+};
+pub static AIOPG: Library = Library {
+    name: "aiopg",
+    pools: &[PoolSpec {
+        library: "aiopg",
+        constructors: &["aiopg.create_pool", "aiopg.pool.create_pool"],
+        types: &["aiopg.Pool", "aiopg.pool.Pool"],
+        acquire: &[AcquireSpec {
+            name: "acquire",
+            form: Form::AwaitedOrEntered,
+            handle: &AIO_POOLED,
+        }],
+        call: None,
+    }],
+    connects: &[AcquireSpec {
+        name: "aiopg.connect",
+        form: Form::AwaitedOrEntered,
+        handle: &AIO_CONN,
+    }],
+};
+pub static AIOMYSQL: Library = Library {
+    name: "aiomysql",
+    pools: &[PoolSpec {
+        library: "aiomysql",
+        constructors: &["aiomysql.create_pool", "aiomysql.pool.create_pool"],
+        types: &["aiomysql.Pool", "aiomysql.pool.Pool"],
+        acquire: &[AcquireSpec {
+            name: "acquire",
+            form: Form::AwaitedOrEntered,
+            handle: &AIO_POOLED,
+        }],
+        call: None,
+    }],
+    connects: &[AcquireSpec {
+        name: "aiomysql.connect",
+        form: Form::AwaitedOrEntered,
+        handle: &AIO_CONN,
+    }],
+};
+
+// ---- PyMySQL, mysqlclient, mysql-connector --------------------------------------------------
+// PyMySQL >= 1.0 and mysqlclient >= 2.0 close on `with`; older versions are not modelled.
+static MYSQL_CONN: HandleSpec = HandleSpec {
+    name: "MySQL connection",
+    release_methods: &["close"],
+    pool_release_methods: &[],
+    cm_releases: true,
+    cm_note: "",
+};
+pub static MYSQL: Library = Library {
+    name: "mysql",
+    pools: &[PoolSpec {
+        library: "mysql.connector",
+        constructors: &[
+            "mysql.connector.pooling.MySQLConnectionPool",
+            "mysql.connector.aio.pooling.MySQLConnectionPool",
+        ],
+        types: &["mysql.connector.pooling.MySQLConnectionPool"],
+        acquire: &[AcquireSpec {
+            name: "get_connection",
+            form: Form::Plain,
+            handle: &MYSQL_CONN,
+        }],
+        call: None,
+    }],
+    connects: &[
+        AcquireSpec {
+            name: "pymysql.connect",
+            form: Form::Plain,
+            handle: &MYSQL_CONN,
+        },
+        AcquireSpec {
+            name: "pymysql.Connect",
+            form: Form::Plain,
+            handle: &MYSQL_CONN,
+        },
+        AcquireSpec {
+            name: "pymysql.connections.Connection",
+            form: Form::Plain,
+            handle: &MYSQL_CONN,
+        },
+        AcquireSpec {
+            name: "MySQLdb.connect",
+            form: Form::Plain,
+            handle: &MYSQL_CONN,
+        },
+        AcquireSpec {
+            name: "MySQLdb.Connect",
+            form: Form::Plain,
+            handle: &MYSQL_CONN,
+        },
+        AcquireSpec {
+            name: "mysql.connector.connect",
+            form: Form::Plain,
+            handle: &MYSQL_CONN,
+        },
+    ],
+};
+
+// ---- redis-py -------------------------------------------------------------------------------
+static REDIS_POOLED: HandleSpec = HandleSpec {
+    name: "redis connection",
+    release_methods: &[],
+    pool_release_methods: &["release"],
+    cm_releases: false,
+    cm_note: "redis connections are not context managers",
+};
+pub static REDIS: Library = Library {
+    name: "redis",
+    pools: &[PoolSpec {
+        library: "redis",
+        constructors: &[
+            "redis.ConnectionPool",
+            "redis.BlockingConnectionPool",
+            "redis.connection.ConnectionPool",
+            "redis.connection.BlockingConnectionPool",
+            "redis.asyncio.ConnectionPool",
+            "redis.asyncio.BlockingConnectionPool",
+        ],
+        types: &[
+            "redis.ConnectionPool",
+            "redis.BlockingConnectionPool",
+            "redis.asyncio.ConnectionPool",
+        ],
+        acquire: &[AcquireSpec {
+            name: "get_connection",
+            form: Form::Plain,
+            handle: &REDIS_POOLED,
+        }],
+        call: None,
+    }],
+    connects: &[],
+};
+
+// ---- DBUtils --------------------------------------------------------------------------------
+static DBUTILS_POOLED: HandleSpec = HandleSpec {
+    name: "DBUtils pooled connection",
+    release_methods: &["close"],
+    pool_release_methods: &[],
+    cm_releases: true,
+    cm_note: "",
+};
+pub static DBUTILS: Library = Library {
+    name: "dbutils",
+    pools: &[PoolSpec {
+        library: "dbutils",
+        constructors: &["dbutils.pooled_db.PooledDB", "DBUtils.PooledDB.PooledDB"],
+        types: &["dbutils.pooled_db.PooledDB"],
+        acquire: &[
+            AcquireSpec {
+                name: "connection",
+                form: Form::Plain,
+                handle: &DBUTILS_POOLED,
+            },
+            AcquireSpec {
+                name: "dedicated_connection",
+                form: Form::Plain,
+                handle: &DBUTILS_POOLED,
+            },
+        ],
+        call: None,
+    }],
+    connects: &[],
+};
+
+// ---- pools known only by name ---------------------------------------------------------------
+// A receiver called `pool`/`*_pool` whose construction we cannot see. Every release any library
+// accepts is accepted, so that guessing the kind never produces a false alarm.
+static GENERIC_POOLED: HandleSpec = HandleSpec {
+    name: "pooled connection",
+    release_methods: &["close"],
+    pool_release_methods: &["putconn", "release"],
+    cm_releases: true,
+    cm_note: "",
+};
+// `getconn` exists only in psycopg2 and psycopg_pool: for both, `with conn:` ends a transaction
+// and `close()` does not return the connection; only `putconn` does.
+static GENERIC_GETCONN: HandleSpec = HandleSpec {
+    name: "pooled connection",
+    release_methods: &[],
+    pool_release_methods: &["putconn"],
+    cm_releases: false,
+    cm_note: "leaving the block commits or rolls back; the connection is not returned to the pool",
+};
+pub static GENERIC_POOL: PoolSpec = PoolSpec {
+    library: "pool",
+    constructors: &[],
+    types: &[],
+    acquire: &[
+        AcquireSpec {
+            name: "getconn",
+            form: Form::Plain,
+            handle: &GENERIC_GETCONN,
+        },
+        AcquireSpec {
+            name: "acquire",
+            form: Form::AwaitedOrEntered,
+            handle: &GENERIC_POOLED,
+        },
+        AcquireSpec {
+            name: "connection",
+            form: Form::EnteredOnly,
+            handle: &GENERIC_POOLED,
+        },
+    ],
+    call: None,
+};
+/// A receiver called `engine`/`*_engine`: SQLAlchemy by convention.
+pub fn generic_engine() -> &'static PoolSpec {
+    &SQLALCHEMY.pools[0]
+}
+
+/// A resource released by a helper of the user's (a closer): any release counts.
+pub static ANY_RESOURCE: HandleSpec = HandleSpec {
+    name: "resource",
+    release_methods: &["close", "terminate", "aclose"],
+    pool_release_methods: &["putconn", "release"],
+    cm_releases: true,
+    cm_note: "",
+};
+
+pub static LIBRARIES: &[&Library] = &[
+    &PSYCOPG2,
+    &PSYCOPG,
+    &ASYNCPG,
+    &SQLALCHEMY,
+    &SQLITE3,
+    &AIOPG,
+    &AIOMYSQL,
+    &MYSQL,
+    &REDIS,
+    &DBUTILS,
+];
+
+/// The pool kind built by the constructor at `path`.
+pub fn pool_by_constructor(path: &str) -> Option<&'static PoolSpec> {
+    LIBRARIES
+        .iter()
+        .flat_map(|l| l.pools.iter())
+        .find(|p| p.constructors.contains(&path))
+}
+
+/// The pool kind named by a type annotation resolved to `path`.
+pub fn pool_by_type(path: &str) -> Option<&'static PoolSpec> {
+    LIBRARIES
+        .iter()
+        .flat_map(|l| l.pools.iter())
+        .find(|p| p.types.contains(&path))
+}
+
+/// A direct connection function or class at `path`.
+pub fn connect_by_path(path: &str) -> Option<&'static AcquireSpec> {
+    LIBRARIES
+        .iter()
+        .flat_map(|l| l.connects.iter())
+        .find(|c| c.name == path)
+}
+
+impl PoolSpec {
+    pub fn acquire_method(&self, method: &str) -> Option<&'static AcquireSpec>
+    where
+        Self: 'static,
+    {
+        self.acquire.iter().find(|a| a.name == method)
+    }
+}
+
+/// Every method name that releases something in some library; a call to another name is never
+/// a release, which keeps the flow graph small.
+pub fn is_release_method(name: &str) -> bool {
+    matches!(name, "close" | "terminate" | "ensure_closed" | "aclose")
+}
+
+pub fn is_pool_release_method(name: &str) -> bool {
+    matches!(name, "putconn" | "release")
+}
+
+/// Names whose presence in a function makes it worth building a flow graph for.
+pub fn is_interesting_name(name: &str) -> bool {
+    matches!(
+        name,
+        "getconn"
+            | "putconn"
+            | "acquire"
+            | "release"
+            | "connect"
+            | "connection"
+            | "dedicated_connection"
+            | "raw_connection"
+            | "begin"
+            | "get_connection"
+            | "close"
+            | "terminate"
+            | "Session"
+            | "AsyncSession"
+            | "closing"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_constructor_and_connect_path_is_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for lib in LIBRARIES {
+            for p in lib.pools {
+                for c in p.constructors {
+                    assert!(seen.insert(*c), "duplicate constructor {c}");
+                }
+            }
+            for c in lib.connects {
+                assert!(seen.insert(c.name), "duplicate connect {}", c.name);
+            }
+        }
+    }
+
+    #[test]
+    fn release_names_cover_every_table() {
+        for lib in LIBRARIES {
+            for spec in lib.pools.iter().flat_map(|p| p.acquire).chain(lib.connects) {
+                for m in spec.handle.release_methods {
+                    assert!(is_release_method(m), "{m} missing from is_release_method");
+                }
+                for m in spec.handle.pool_release_methods {
+                    assert!(
+                        is_pool_release_method(m),
+                        "{m} missing from is_pool_release_method"
+                    );
+                }
+            }
+        }
+    }
+}

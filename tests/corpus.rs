@@ -1,0 +1,269 @@
+//! Runs every corpus file and matches findings against its inline annotations, exhaustively.
+//!
+//! `# expect: CL001` on a line: that rule must fire with its primary span starting on that line.
+//! `# expect-missing: CL001`: a known miss; it must NOT fire (when it starts firing, promote it).
+//! `# expect-spurious: CL001`: a known false alarm; it must fire (when it stops, delete it).
+//! A comment alone on a line applies to the next code line. Any other finding fails the run.
+//! Files in `corpus/<rule-name>/` run with that rule only; `all-rules/` and `projects/` with all.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use connlint_analyzer::{analyze, Language, LineIndex};
+use connlint_rules::{all_rules, find_rule, Selection};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Kind {
+    Expect,
+    Missing,
+    Spurious,
+}
+
+/// (line, code, kind) for every annotation in a file.
+fn annotations(text: &str) -> Vec<(u32, String, Kind)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let Some(hash) = comment_start(line) else {
+            continue;
+        };
+        let comment = line[hash..].trim_start_matches(['#', '/']).trim();
+        let (kind, rest) = if let Some(r) = comment.strip_prefix("expect-missing:") {
+            (Kind::Missing, r)
+        } else if let Some(r) = comment.strip_prefix("expect-spurious:") {
+            (Kind::Spurious, r)
+        } else if let Some(r) = comment.strip_prefix("expect:") {
+            (Kind::Expect, r)
+        } else {
+            continue;
+        };
+        // A comment alone on its line applies to the next line that has code.
+        let mut target = i;
+        if line[..hash].trim().is_empty() {
+            target = (i + 1..lines.len())
+                .find(|&j| {
+                    let t = lines[j].trim();
+                    !t.is_empty() && !t.starts_with('#') && !t.starts_with("//")
+                })
+                .unwrap_or(i);
+        }
+        let codes = rest.split(['#', '—']).next().unwrap_or("");
+        for code in codes.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+            let code = code.split_whitespace().next().unwrap_or(code);
+            out.push((target as u32 + 1, code.to_string(), kind));
+        }
+    }
+    out
+}
+
+/// Where a `#`/`//` comment starts, outside string literals (good enough for corpus files).
+fn comment_start(line: &str) -> Option<usize> {
+    let mut quote: Option<char> = None;
+    let bytes: Vec<char> = line.chars().collect();
+    let mut offset = 0;
+    for (i, &c) in bytes.iter().enumerate() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '"' || c == '\'' => quote = Some(c),
+            None if c == '#' => return Some(offset),
+            None if c == '/' && bytes.get(i + 1) == Some(&'/') => return Some(offset),
+            None => {}
+        }
+        offset += c.len_utf8();
+    }
+    None
+}
+
+fn corpus_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus")
+}
+
+fn corpus_files() -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![corpus_root()];
+    while let Some(dir) = stack.pop() {
+        for entry in fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "py") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// The rules a corpus file runs with, from its folder.
+fn selection_for(path: &Path) -> Selection {
+    let rel = path.strip_prefix(corpus_root()).unwrap();
+    let folder = rel
+        .components()
+        .next()
+        .unwrap()
+        .as_os_str()
+        .to_string_lossy()
+        .to_string();
+    match folder.as_str() {
+        "all-rules" | "projects" => Selection::all(),
+        name => {
+            let rule =
+                find_rule(name).unwrap_or_else(|| panic!("corpus folder `{name}` names no rule"));
+            Selection::only(&[rule.meta().code])
+        }
+    }
+}
+
+/// Findings of one corpus file as (line, code), after suppressions.
+fn findings_of(path: &Path, text: &str) -> Vec<(u32, String)> {
+    let analysis = analyze(Language::Python, text);
+    let index = LineIndex::new(text);
+    let supp = connlint_rules::suppressions(text);
+    connlint_rules::check(&analysis, &selection_for(path))
+        .into_iter()
+        .map(|f| (index.line_col(f.span.start).line, f.code.to_string()))
+        .filter(|(line, code)| !supp.iter().any(|s| s.covers(*line, code)))
+        .collect()
+}
+
+#[test]
+fn corpus_annotations_match_findings_exactly() {
+    let mut failures = Vec::new();
+    let (mut passed, mut failed) = (0, 0);
+    for path in corpus_files() {
+        let text = fs::read_to_string(&path).unwrap();
+        let rel = path
+            .strip_prefix(corpus_root())
+            .unwrap()
+            .display()
+            .to_string();
+        let expected = annotations(&text);
+        let found: BTreeSet<(u32, String)> = findings_of(&path, &text).into_iter().collect();
+        let mut problems = Vec::new();
+        for (line, code, kind) in &expected {
+            let fired = found.contains(&(*line, code.clone()));
+            match (kind, fired) {
+                (Kind::Expect, false) => problems.push(format!("{rel}:{line}: expected {code}, not reported")),
+                (Kind::Spurious, false) => problems.push(format!(
+                    "{rel}:{line}: fixed spurious result: {code} no longer fires; delete the annotation"
+                )),
+                (Kind::Missing, true) => problems.push(format!(
+                    "{rel}:{line}: fixed missing result: {code} fires now; change to `expect:`"
+                )),
+                _ => {}
+            }
+        }
+        for (line, code) in &found {
+            let annotated = expected
+                .iter()
+                .any(|(l, c, k)| l == line && c == code && *k != Kind::Missing);
+            if !annotated {
+                problems.push(format!("{rel}:{line}: unexpected {code}"));
+            }
+        }
+        if problems.is_empty() {
+            passed += 1;
+        } else {
+            failed += 1;
+            failures.extend(problems);
+        }
+    }
+    println!("corpus: {passed} passed, {failed} failed");
+    assert!(
+        failures.is_empty(),
+        "corpus mismatches:\n{}",
+        failures.join("\n")
+    );
+    assert!(passed > 0, "no corpus files found");
+}
+
+#[test]
+fn every_rule_has_corpus_cases_that_fire_and_functions_that_stay_silent() {
+    for rule in all_rules() {
+        let meta = rule.meta();
+        let dir = corpus_root().join(meta.name);
+        assert!(
+            dir.is_dir(),
+            "{}: no corpus folder corpus/{}",
+            meta.code,
+            meta.name
+        );
+        let mut fires = 0;
+        let mut functions = 0;
+        for path in corpus_files().into_iter().filter(|p| p.starts_with(&dir)) {
+            let text = fs::read_to_string(&path).unwrap();
+            fires += annotations(&text)
+                .iter()
+                .filter(|(_, c, k)| c == meta.code && *k == Kind::Expect)
+                .count();
+            functions += text
+                .lines()
+                .filter(|l| {
+                    l.trim_start().starts_with("def ") || l.trim_start().starts_with("async def ")
+                })
+                .count();
+        }
+        assert!(fires > 0, "{}: no corpus case fires", meta.code);
+        assert!(
+            functions > fires,
+            "{}: no corpus function stays silent",
+            meta.code
+        );
+    }
+}
+
+#[test]
+fn annotation_parser_reads_trailing_standalone_and_lists() {
+    let text = "a = 1  # expect: CL001, CL002\n# expect-missing: CL008\n\n# a note\nb = 2\nc = '#'  # expect-spurious: CL001\n";
+    assert_eq!(
+        annotations(text),
+        vec![
+            (1, "CL001".into(), Kind::Expect),
+            (1, "CL002".into(), Kind::Expect),
+            (5, "CL008".into(), Kind::Missing),
+            (6, "CL001".into(), Kind::Spurious),
+        ]
+    );
+}
+
+/// The examples in each rule's documentation are real: `## Example` fires the rule exactly
+/// once, `Use instead:` does not fire it.
+#[test]
+fn rule_documentation_examples_behave_as_documented() {
+    for rule in all_rules() {
+        let meta = rule.meta();
+        let docs = meta.docs();
+        let (example, fixed) = docs.split_once("Use instead:").unwrap();
+        let code_of = |section: &str| -> String {
+            section
+                .split("```python")
+                .nth(1)
+                .and_then(|s| s.split("```").next())
+                .unwrap_or_else(|| panic!("{}: no python block", meta.code))
+                .to_string()
+        };
+        let count = |src: &str| {
+            let analysis = analyze(Language::Python, src);
+            connlint_rules::check(&analysis, &Selection::only(&[meta.code])).len()
+        };
+        let example = code_of(example.split("## Example").nth(1).unwrap());
+        assert_eq!(
+            count(&example),
+            1,
+            "{}: the Example should fire once:\n{example}",
+            meta.code
+        );
+        let fixed = code_of(fixed);
+        assert_eq!(
+            count(&fixed),
+            0,
+            "{}: `Use instead` should not fire:\n{fixed}",
+            meta.code
+        );
+    }
+}
