@@ -81,3 +81,89 @@ pub enum ExitKind {
     FallThrough,
     Raise,
 }
+
+impl FileAnalysis {
+    /// A compact, stable text form of the summaries, one fact per line, for tests and
+    /// debugging (`cargo run -p connlint_analyzer --example dump FILE`).
+    pub fn dump(&self, text: &str) -> String {
+        use std::fmt::Write;
+        let index = crate::LineIndex::new(text);
+        let line = |s: Span| index.line_col(s.start).line;
+        let mut out = String::new();
+        for p in &self.problems {
+            let at = p
+                .span
+                .map(|s| format!(" (line {})", line(s)))
+                .unwrap_or_default();
+            let _ = writeln!(out, "problem{at}: {}", p.message);
+        }
+        for f in &self.functions {
+            if f.acquisitions.is_empty()
+                && !f.returns_connection
+                && f.releases_params.is_empty()
+                && f.stores_params.is_empty()
+            {
+                continue;
+            }
+            let mut facts = Vec::new();
+            if f.returns_connection {
+                facts.push("returns a connection".to_string());
+            }
+            if !f.releases_params.is_empty() {
+                facts.push(format!("releases params {:?}", f.releases_params));
+            }
+            if !f.stores_params.is_empty() {
+                facts.push(format!("stores params {:?}", f.stores_params));
+            }
+            let facts = if facts.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", facts.join(", "))
+            };
+            let _ = writeln!(out, "{}{facts}", f.name);
+            for a in &f.acquisitions {
+                let mut how = Vec::new();
+                if a.scoped {
+                    how.push("scoped");
+                }
+                if a.returned {
+                    how.push("returned");
+                }
+                if a.stored {
+                    how.push("stored");
+                }
+                let how = if how.is_empty() {
+                    String::new()
+                } else {
+                    format!(" [{}]", how.join(", "))
+                };
+                let via = a
+                    .via
+                    .as_ref()
+                    .map(|v| format!(" via {v}"))
+                    .unwrap_or_default();
+                let _ = writeln!(out, "  {} line {}{via}{how}", a.api, line(a.span));
+                for l in &a.leaks {
+                    let lost = l
+                        .lost_at
+                        .map(|s| format!(", lost at line {}", line(s)))
+                        .unwrap_or_default();
+                    let _ = writeln!(out, "    held at {:?} line {}{lost}", l.kind, line(l.at));
+                }
+                let mut raises: Vec<u32> = a.exception_leaks.iter().map(|l| line(l.at)).collect();
+                raises.sort_unstable();
+                raises.dedup();
+                if !raises.is_empty() {
+                    let _ = writeln!(out, "    held if raised at lines {raises:?}");
+                }
+                for r in &a.reacquired {
+                    let _ = writeln!(out, "    acquired again while held at line {}", line(*r));
+                }
+                if let Some((s, _)) = a.context_misuse {
+                    let _ = writeln!(out, "    `with` that does not release at line {}", line(s));
+                }
+            }
+        }
+        out
+    }
+}

@@ -1443,6 +1443,27 @@ impl<'a, 't> Lower<'a, 't> {
             "string" | "integer" | "float" | "true" | "false" | "none" | "comment" | "ellipsis" => {
                 Value::Other
             }
+            "binary_operator" => {
+                // `a + b + c + ...` nests to the left; walk the spine without recursion so long
+                // generated chains do not count against the depth limit.
+                let mut rights = Vec::new();
+                let mut left = e;
+                while left.kind() == "binary_operator" {
+                    rights.extend(left.child_by_field_name("right"));
+                    match left.child_by_field_name("left") {
+                        Some(l) => left = l,
+                        None => break,
+                    }
+                }
+                for part in std::iter::once(left).chain(rights.into_iter().rev()) {
+                    if part.kind() == "binary_operator" {
+                        continue;
+                    }
+                    let v = self.expr(part);
+                    self.drop_value(v, span(part));
+                }
+                Value::Other
+            }
             _ => {
                 // Operators, subscripts, f-strings, ...: evaluate the parts for their calls.
                 let mut cursor = e.walk();

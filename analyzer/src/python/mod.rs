@@ -58,6 +58,7 @@ pub fn analyze(text: &str) -> FileAnalysis {
         });
     }
     let ctx = FileCtx::collect(root, text);
+    let wanted = ctx.units_to_lower();
     let mut summaries: HashMap<String, UserSummary> = HashMap::new();
     let mut lowered: Vec<Option<Lowered>> = Vec::new();
     // Each round can only add facts (a factory found makes its callers' results visible), so a
@@ -66,8 +67,9 @@ pub fn analyze(text: &str) -> FileAnalysis {
         lowered = ctx
             .units
             .iter()
-            .map(|unit| {
-                if unit.has_error || !ctx.is_interesting(unit, &summaries) {
+            .zip(&wanted)
+            .map(|(unit, &wanted)| {
+                if unit.has_error || !wanted {
                     return None;
                 }
                 Some(lower::lower(&ctx, unit, &summaries))
@@ -459,16 +461,53 @@ impl<'t> FileCtx<'t> {
         false
     }
 
-    fn is_interesting(&self, unit: &Unit, summaries: &HashMap<String, UserSummary>) -> bool {
-        let Some(text) = self.text.get(unit.node.start_byte()..unit.node.end_byte()) else {
-            return false;
-        };
-        text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .any(|word| {
-                tables::is_interesting_name(word)
-                    || self.extra_names.iter().any(|n| n == word)
-                    || summaries.keys().any(|k| k.rsplit('.').next() == Some(word))
+    /// Which units to lower: those that mention a connection API, and (transitively) the
+    /// functions of this file they call, whose summaries they may need. Everything else cannot
+    /// change a finding and is skipped, which is most of the code in most files.
+    fn units_to_lower(&self) -> Vec<bool> {
+        let words: Vec<Vec<&'t str>> = self
+            .units
+            .iter()
+            .map(|unit| {
+                let text = self
+                    .text
+                    .get(unit.node.start_byte()..unit.node.end_byte())
+                    .unwrap_or("");
+                let mut w: Vec<&'t str> = text
+                    .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .filter(|w| !w.is_empty())
+                    .collect();
+                w.sort_unstable();
+                w.dedup();
+                w
             })
+            .collect();
+        let mut wanted: Vec<bool> = words
+            .iter()
+            .map(|ws| {
+                ws.iter().any(|w| {
+                    tables::is_interesting_name(w) || self.extra_names.iter().any(|n| n == w)
+                })
+            })
+            .collect();
+        let short: Vec<&str> = self
+            .units
+            .iter()
+            .map(|u| u.name.rsplit('.').next().unwrap_or(""))
+            .collect();
+        let mut frontier: Vec<usize> = (0..self.units.len()).filter(|&i| wanted[i]).collect();
+        while let Some(i) = frontier.pop() {
+            for j in 0..self.units.len() {
+                if !wanted[j]
+                    && !self.units[j].is_module
+                    && words[i].binary_search(&short[j]).is_ok()
+                {
+                    wanted[j] = true;
+                    frontier.push(j);
+                }
+            }
+        }
+        wanted
     }
 }
 
@@ -608,3 +647,6 @@ impl Lowered {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
