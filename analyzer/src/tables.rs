@@ -663,25 +663,24 @@ pub fn is_pool_release_method(name: &str) -> bool {
     matches!(name, "putconn" | "release")
 }
 
-/// Names whose presence in a function makes it worth building a flow graph for.
-pub fn is_interesting_name(name: &str) -> bool {
+/// Names that can start an acquisition when called. A function that calls none of them (nor a
+/// function of its file that does) cannot hold a connection it acquired, so it is not lowered;
+/// helpers that only release are pulled in through their callers.
+pub fn is_acquiring_name(name: &str) -> bool {
     matches!(
         name,
         "getconn"
-            | "putconn"
             | "acquire"
-            | "release"
             | "connect"
             | "connection"
             | "dedicated_connection"
             | "raw_connection"
             | "begin"
             | "get_connection"
-            | "close"
-            | "terminate"
             | "Session"
             | "AsyncSession"
-            | "closing"
+            | "enter_context"
+            | "enter_async_context"
     )
 }
 

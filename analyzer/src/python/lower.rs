@@ -10,6 +10,7 @@ use std::collections::HashMap;
 
 use tree_sitter::Node;
 
+use super::fields::{FieldExt, F};
 use super::{has_keyword, span, AcqMeta, FileCtx, Lowered, Unit, UserSummary, MAX_DEPTH};
 use crate::flow::{
     self, AcqId, AcqSite, Cfg, EdgeKind, Effect, NodeId, Operand, ReleaseHow, TransferHow, VarId,
@@ -30,12 +31,11 @@ pub(crate) fn lower(
         cfg: Cfg::new(span(unit.node)),
         cur: Some(flow::ENTRY),
         frames: Vec::new(),
-        vars: Vec::new(),
+        vars: HashMap::new(),
         acq_by_span: HashMap::new(),
         metas: Vec::new(),
         local_pools: HashMap::new(),
         globals: Vec::new(),
-        generator: false,
         depth: 0,
         too_deep: None,
         stacks: Vec::new(),
@@ -43,12 +43,11 @@ pub(crate) fn lower(
     let body = if unit.is_module {
         Some(unit.node)
     } else {
-        unit.node.child_by_field_name("body")
+        unit.node.field(F::Body)
     };
     let Some(body) = body else {
         return Lowered::TooDeep(unit.name_span);
     };
-    l.generator = !unit.is_module && contains_yield(body);
     l.prescan(body);
     if !unit.is_module {
         l.parameters();
@@ -85,22 +84,6 @@ fn last_statement_span(body: Node) -> Span {
         .filter(|n| n.kind() != "comment")
         .last();
     last.map(span).unwrap_or_else(|| span(body))
-}
-
-fn contains_yield(body: Node) -> bool {
-    let mut stack = vec![body];
-    let mut cursor = body.walk();
-    while let Some(n) = stack.pop() {
-        match n.kind() {
-            "yield" => return true,
-            "function_definition" | "lambda" | "class_definition" => continue,
-            _ => {}
-        }
-        if stack.len() < 4096 {
-            stack.extend(n.named_children(&mut cursor));
-        }
-    }
-    false
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -164,12 +147,12 @@ struct Lower<'a, 't> {
     /// The node control is at; `None` after a jump (the following code is unreachable).
     cur: Option<NodeId>,
     frames: Vec<Frame>,
-    vars: Vec<&'t str>,
+    /// Local names, interned in order of first sight.
+    vars: HashMap<&'t str, usize>,
     acq_by_span: HashMap<Span, AcqId>,
     metas: Vec<AcqMeta>,
     local_pools: HashMap<&'t str, &'static PoolSpec>,
     globals: Vec<&'t str>,
-    generator: bool,
     depth: u32,
     too_deep: Option<Span>,
     /// `ExitStack`s bound to local names, with the exits registered on them so far.
@@ -316,11 +299,14 @@ impl<'a, 't> Lower<'a, 't> {
     // ---- names, acquisitions ---------------------------------------------------------------
 
     fn var(&mut self, name: &'t str) -> VarId {
-        if let Some(i) = self.vars.iter().position(|v| *v == name) {
-            return (i % flow::MAX_VARS) as VarId;
-        }
-        self.vars.push(name);
-        ((self.vars.len() - 1) % flow::MAX_VARS) as VarId
+        let next = self.vars.len();
+        let i = *self.vars.entry(name).or_insert(next);
+        (i % flow::MAX_VARS) as VarId
+    }
+
+    /// The variable of a name already seen, without interning it.
+    fn known_var(&self, name: &str) -> Option<VarId> {
+        self.vars.get(name).map(|&i| (i % flow::MAX_VARS) as VarId)
     }
 
     fn is_global(&self, name: &str) -> bool {
@@ -354,7 +340,7 @@ impl<'a, 't> Lower<'a, 't> {
     }
 
     fn parameters(&mut self) {
-        let Some(params) = self.unit.node.child_by_field_name("parameters") else {
+        let Some(params) = self.unit.node.field(F::Parameters) else {
             return;
         };
         let mut cursor = params.walk();
@@ -365,12 +351,10 @@ impl<'a, 't> Lower<'a, 't> {
                 "identifier" => (Some(p), None),
                 "typed_parameter" => (
                     p.named_child(0).filter(|n| n.kind() == "identifier"),
-                    p.child_by_field_name("type"),
+                    p.field(F::Type),
                 ),
-                "default_parameter" => (p.child_by_field_name("name"), None),
-                "typed_default_parameter" => {
-                    (p.child_by_field_name("name"), p.child_by_field_name("type"))
-                }
+                "default_parameter" => (p.field(F::Name), None),
+                "typed_default_parameter" => (p.field(F::Name), p.field(F::Type)),
                 _ => (None, None),
             };
             let Some(name_node) = name_node else { continue };
@@ -412,10 +396,9 @@ impl<'a, 't> Lower<'a, 't> {
         let Some(name) = self.metas[a as usize].binding.as_deref() else {
             return false;
         };
-        let Some(v) = self.vars.iter().position(|n| *n == name) else {
+        let Some(v) = self.known_var(name) else {
             return false;
         };
-        let v = (v % flow::MAX_VARS) as VarId;
         self.cfg.nodes.iter().any(|n| match n.effect {
             Effect::Release {
                 what: Operand::Var(x),
@@ -435,7 +418,7 @@ impl<'a, 't> Lower<'a, 't> {
         let mut cursor = body.walk();
         while let Some(n) = stack.pop() {
             match n.kind() {
-                "function_definition" | "class_definition" | "lambda" => continue,
+                "function_definition" | "class_definition" => continue,
                 "global_statement" | "nonlocal_statement" => {
                     let names: Vec<Node<'t>> = n.named_children(&mut cursor).collect();
                     for g in names {
@@ -444,10 +427,7 @@ impl<'a, 't> Lower<'a, 't> {
                     }
                 }
                 "assignment" => {
-                    if let (Some(left), Some(right)) = (
-                        n.child_by_field_name("left"),
-                        n.child_by_field_name("right"),
-                    ) {
+                    if let (Some(left), Some(right)) = (n.field(F::Left), n.field(F::Right)) {
                         if left.kind() == "identifier" {
                             if let Some(pool) = self.ctx.pool_from_value(right) {
                                 let t = self.text(left);
@@ -457,13 +437,8 @@ impl<'a, 't> Lower<'a, 't> {
                     }
                 }
                 "with_item" => {
-                    if let Some(v) = n
-                        .child_by_field_name("value")
-                        .filter(|v| v.kind() == "as_pattern")
-                    {
-                        let target = v
-                            .child_by_field_name("alias")
-                            .and_then(|t| t.named_child(0));
+                    if let Some(v) = n.field(F::Value).filter(|v| v.kind() == "as_pattern") {
+                        let target = v.field(F::Alias).and_then(|t| t.named_child(0));
                         if let (Some(value), Some(target)) = (v.named_child(0), target) {
                             if let Some(pool) = self.ctx.pool_from_value(value) {
                                 let t = self.text(target);
@@ -474,7 +449,27 @@ impl<'a, 't> Lower<'a, 't> {
                 }
                 _ => {}
             }
-            if stack.len() < 4096 {
+            // Only statements can hold these; expressions are most of the tree.
+            let container = matches!(
+                n.kind(),
+                "block"
+                    | "module"
+                    | "if_statement"
+                    | "elif_clause"
+                    | "else_clause"
+                    | "for_statement"
+                    | "while_statement"
+                    | "try_statement"
+                    | "except_clause"
+                    | "except_group_clause"
+                    | "finally_clause"
+                    | "with_statement"
+                    | "with_clause"
+                    | "match_statement"
+                    | "case_clause"
+                    | "expression_statement"
+            );
+            if container && stack.len() < 4096 {
                 stack.extend(n.named_children(&mut cursor));
             }
         }
@@ -496,8 +491,8 @@ impl<'a, 't> Lower<'a, 't> {
                 pool_by_name(name)
             }
             "attribute" => {
-                let object = recv.child_by_field_name("object")?;
-                let attr = self.text(recv.child_by_field_name("attribute")?);
+                let object = recv.field(F::Object)?;
+                let attr = self.text(recv.field(F::Attribute)?);
                 if matches!(self.text(object), "self" | "cls") {
                     if let Some(class) = &self.unit.class.clone().or_else(|| {
                         self.unit
@@ -515,9 +510,9 @@ impl<'a, 't> Lower<'a, 't> {
                 pool_by_name(attr)
             }
             "call" => {
-                let f = recv.child_by_field_name("function")?;
+                let f = recv.field(F::Function)?;
                 let name = match f.kind() {
-                    "attribute" => self.text(f.child_by_field_name("attribute")?),
+                    "attribute" => self.text(f.field(F::Attribute)?),
                     _ => self.text(f),
                 };
                 pool_by_name(name)
@@ -541,8 +536,8 @@ impl<'a, 't> Lower<'a, 't> {
                 name.to_string()
             }
             "attribute" => {
-                let object = self.text(callee.child_by_field_name("object")?);
-                let method = self.text(callee.child_by_field_name("attribute")?);
+                let object = self.text(callee.field(F::Object)?);
+                let method = self.text(callee.field(F::Attribute)?);
                 let class = self.unit.class.as_ref()?;
                 if !matches!(object, "self" | "cls") {
                     return None;
@@ -640,12 +635,10 @@ impl<'a, 't> Lower<'a, 't> {
             "function_definition" | "class_definition" | "decorated_definition" => {
                 self.captured_by_closure(s);
                 let name = match s.kind() {
-                    "decorated_definition" => s
-                        .child_by_field_name("definition")
-                        .and_then(|d| d.child_by_field_name("name")),
-                    _ => s.child_by_field_name("name"),
+                    "decorated_definition" => s.field(F::Definition).and_then(|d| d.field(F::Name)),
+                    _ => s.field(F::Name),
                 };
-                if let Some(n) = name {
+                if let Some(n) = name.filter(|n| !self.is_global(self.text(*n))) {
                     let v = self.var(self.text(n));
                     self.emit(Effect::Bind { dst: v, src: None }, span(n));
                 }
@@ -658,8 +651,8 @@ impl<'a, 't> Lower<'a, 't> {
 
     fn if_statement(&mut self, s: Node<'t>) {
         let mut ends = Vec::new();
-        let mut cond = s.child_by_field_name("condition");
-        let mut consequence = s.child_by_field_name("consequence");
+        let mut cond = s.field(F::Condition);
+        let mut consequence = s.field(F::Consequence);
         let mut cursor = s.walk();
         let alternatives: Vec<Node<'t>> = s
             .children_by_field_name("alternative", &mut cursor)
@@ -683,11 +676,11 @@ impl<'a, 't> Lower<'a, 't> {
             }
             match alts.next() {
                 Some(alt) if alt.kind() == "elif_clause" => {
-                    cond = alt.child_by_field_name("condition");
-                    consequence = alt.child_by_field_name("consequence");
+                    cond = alt.field(F::Condition);
+                    consequence = alt.field(F::Consequence);
                 }
                 Some(alt) => {
-                    if let Some(body) = alt.child_by_field_name("body") {
+                    if let Some(body) = alt.field(F::Body) {
                         self.block(body);
                     }
                     break;
@@ -712,7 +705,7 @@ impl<'a, 't> Lower<'a, 't> {
                 Some(inner) => self.condition_facts(inner),
                 None => (vec![], vec![]),
             },
-            "not_operator" => match c.child_by_field_name("argument") {
+            "not_operator" => match c.field(F::Argument) {
                 Some(arg) => {
                     let (t, f) = self.condition_facts(arg);
                     (f, t)
@@ -720,14 +713,8 @@ impl<'a, 't> Lower<'a, 't> {
                 None => (vec![], vec![]),
             },
             "boolean_operator" => {
-                let op = c
-                    .child_by_field_name("operator")
-                    .map(|o| o.kind())
-                    .unwrap_or("");
-                let (Some(l), Some(r)) = (
-                    c.child_by_field_name("left"),
-                    c.child_by_field_name("right"),
-                ) else {
+                let op = c.field(F::Operator).map(|o| o.kind()).unwrap_or("");
+                let (Some(l), Some(r)) = (c.field(F::Left), c.field(F::Right)) else {
                     return (vec![], vec![]);
                 };
                 let (lt, lf) = self.condition_facts(l);
@@ -738,7 +725,7 @@ impl<'a, 't> Lower<'a, 't> {
                     (vec![], [lf, rf].concat())
                 }
             }
-            "named_expression" => match c.child_by_field_name("name") {
+            "named_expression" => match c.field(F::Name) {
                 Some(name) => self.condition_facts(name),
                 None => (vec![], vec![]),
             },
@@ -769,7 +756,7 @@ impl<'a, 't> Lower<'a, 't> {
 
     fn while_statement(&mut self, s: Node<'t>) {
         let header = self.emit(Effect::None, Span::default());
-        let cond = s.child_by_field_name("condition");
+        let cond = s.field(F::Condition);
         let infinite = cond.is_some_and(|c| matches!(self.text(c), "True" | "1"));
         let (mut on_true, mut on_false) = (vec![], vec![]);
         if let Some(c) = cond {
@@ -786,7 +773,7 @@ impl<'a, 't> Lower<'a, 't> {
             brk: after,
             cont: header,
         });
-        if let Some(body) = s.child_by_field_name("body") {
+        if let Some(body) = s.field(F::Body) {
             self.block(body);
         }
         self.frames.pop();
@@ -797,10 +784,7 @@ impl<'a, 't> Lower<'a, 't> {
         for v in on_false {
             self.emit(Effect::AssumeFalsy(v), span(s));
         }
-        if let Some(body) = s
-            .child_by_field_name("alternative")
-            .and_then(|a| a.child_by_field_name("body"))
-        {
+        if let Some(body) = s.field(F::Alternative).and_then(|a| a.field(F::Body)) {
             self.block(body);
         }
         if let Some(c) = self.cur {
@@ -810,23 +794,23 @@ impl<'a, 't> Lower<'a, 't> {
     }
 
     fn for_statement(&mut self, s: Node<'t>) {
-        if let Some(right) = s.child_by_field_name("right") {
+        if let Some(right) = s.field(F::Right) {
             let v = self.expr(right);
             self.drop_value(v, span(right));
         }
         let header = self.emit(Effect::None, Span::default());
         // Each iteration can raise (the iterator's `__next__`).
-        let at = s.child_by_field_name("right").map(span).unwrap_or(span(s));
+        let at = s.field(F::Right).map(span).unwrap_or(span(s));
         let next = self.emit_raising(Effect::None, at);
         let after = self.cfg.add(Effect::None, Span::default());
-        if let Some(left) = s.child_by_field_name("left") {
+        if let Some(left) = s.field(F::Left) {
             self.bind_target(left, Value::Other);
         }
         self.frames.push(Frame::Loop {
             brk: after,
             cont: header,
         });
-        if let Some(body) = s.child_by_field_name("body") {
+        if let Some(body) = s.field(F::Body) {
             self.block(body);
         }
         self.frames.pop();
@@ -834,10 +818,7 @@ impl<'a, 't> Lower<'a, 't> {
             self.cfg.link(c, header, EdgeKind::Normal);
         }
         self.cur = Some(next);
-        if let Some(body) = s
-            .child_by_field_name("alternative")
-            .and_then(|a| a.child_by_field_name("body"))
-        {
+        if let Some(body) = s.field(F::Alternative).and_then(|a| a.field(F::Body)) {
             self.block(body);
         }
         if let Some(c) = self.cur {
@@ -847,14 +828,14 @@ impl<'a, 't> Lower<'a, 't> {
     }
 
     fn match_statement(&mut self, s: Node<'t>) {
-        if let Some(subject) = s.child_by_field_name("subject") {
+        if let Some(subject) = s.field(F::Subject) {
             let v = self.expr(subject);
             self.drop_value(v, span(subject));
         }
         let base = self.cur;
         let mut ends = Vec::new();
         let mut exhaustive = false;
-        if let Some(body) = s.child_by_field_name("body") {
+        if let Some(body) = s.field(F::Body) {
             let mut cursor = body.walk();
             let cases: Vec<Node<'t>> = body
                 .named_children(&mut cursor)
@@ -862,7 +843,7 @@ impl<'a, 't> Lower<'a, 't> {
                 .collect();
             for case in cases {
                 self.cur = base;
-                let guard = case.child_by_field_name("guard");
+                let guard = case.field(F::Guard);
                 if let Some(g) = guard {
                     let v = self.expr(g);
                     self.drop_value(v, span(g));
@@ -877,7 +858,7 @@ impl<'a, 't> Lower<'a, 't> {
                 {
                     exhaustive = true;
                 }
-                if let Some(c) = case.child_by_field_name("consequence") {
+                if let Some(c) = case.field(F::Consequence) {
                     self.block(c);
                 }
                 if let Some(e) = self.cur {
@@ -927,8 +908,8 @@ impl<'a, 't> Lower<'a, 't> {
         let else_body = clauses
             .iter()
             .find(|c| c.kind() == "else_clause")
-            .and_then(|c| c.child_by_field_name("body"));
-        let Some(body) = s.child_by_field_name("body") else {
+            .and_then(|c| c.field(F::Body));
+        let Some(body) = s.field(F::Body) else {
             return;
         };
         if handlers.is_empty() {
@@ -978,8 +959,8 @@ impl<'a, 't> Lower<'a, 't> {
 
     /// The exception types an `except` names, and its `as` target.
     fn except_parts(&self, h: Node<'t>) -> (Option<Node<'t>>, Option<Node<'t>>) {
-        if let Some(value) = h.child_by_field_name("value") {
-            return (Some(value), h.child_by_field_name("alias"));
+        if let Some(value) = h.field(F::Value) {
+            return (Some(value), h.field(F::Alias));
         }
         // Older grammar shapes: `except E as e` as an as_pattern child.
         let mut cursor = h.walk();
@@ -987,8 +968,7 @@ impl<'a, 't> Lower<'a, 't> {
         match first {
             Some(p) if p.kind() == "as_pattern" => (
                 p.named_child(0),
-                p.child_by_field_name("alias")
-                    .and_then(|a| a.named_child(0)),
+                p.field(F::Alias).and_then(|a| a.named_child(0)),
             ),
             other => (other, None),
         }
@@ -1021,7 +1001,7 @@ impl<'a, 't> Lower<'a, 't> {
                     .filter(|i| i.kind() == "with_item"),
             );
         }
-        let body = s.child_by_field_name("body");
+        let body = s.field(F::Body);
         self.with_items(&items, body, is_async);
     }
 
@@ -1032,15 +1012,13 @@ impl<'a, 't> Lower<'a, 't> {
             }
             return;
         };
-        let Some(value) = item.child_by_field_name("value") else {
+        let Some(value) = item.field(F::Value) else {
             return;
         };
         let (expr, target) = if value.kind() == "as_pattern" {
             (
                 value.named_child(0),
-                value
-                    .child_by_field_name("alias")
-                    .and_then(|a| a.named_child(0)),
+                value.field(F::Alias).and_then(|a| a.named_child(0)),
             )
         } else {
             (Some(value), None)
@@ -1140,9 +1118,7 @@ impl<'a, 't> Lower<'a, 't> {
         if expr.kind() != "call" {
             return false;
         }
-        let path = expr
-            .child_by_field_name("function")
-            .and_then(|f| self.ctx.resolve(f));
+        let path = expr.field(F::Function).and_then(|f| self.ctx.resolve(f));
         matches!(
             path.as_deref(),
             Some(
@@ -1291,27 +1267,24 @@ impl<'a, 't> Lower<'a, 't> {
         match e.kind() {
             "identifier" => {
                 let name = self.text(e);
-                if self.is_global(name) && !self.vars.contains(&name) {
+                if self.is_global(name) && self.known_var(name).is_none() {
                     return Value::Other;
                 }
                 Value::Var(self.var(name))
             }
             "call" => self.call(e, false),
             "assignment" => {
-                let Some(right) = e.child_by_field_name("right") else {
+                let Some(right) = e.field(F::Right) else {
                     return Value::Other;
                 };
-                if let Some(left) = e
-                    .child_by_field_name("left")
-                    .filter(|l| l.kind() == "identifier")
-                {
+                if let Some(left) = e.field(F::Left).filter(|l| l.kind() == "identifier") {
                     if self.is_exit_stack(right) {
                         let name = self.text(left);
                         self.stacks.push((name, Vec::new()));
                     }
                 }
                 let v = self.expr(right);
-                if let Some(left) = e.child_by_field_name("left") {
+                if let Some(left) = e.field(F::Left) {
                     self.bind_target(left, v.clone());
                 }
                 // The value of a chained assignment (`a = b = x`) is bound again by the outer one.
@@ -1321,7 +1294,7 @@ impl<'a, 't> Lower<'a, 't> {
                 Value::Other
             }
             "augmented_assignment" => {
-                if let Some(right) = e.child_by_field_name("right") {
+                if let Some(right) = e.field(F::Right) {
                     let v = self.expr(right);
                     self.drop_value(v, span(right));
                 }
@@ -1370,11 +1343,11 @@ impl<'a, 't> Lower<'a, 't> {
             }
             "boolean_operator" => {
                 let l = e
-                    .child_by_field_name("left")
+                    .field(F::Left)
                     .map(|l| self.expr(l))
                     .unwrap_or(Value::Other);
                 let r = e
-                    .child_by_field_name("right")
+                    .field(F::Right)
                     .map(|r| self.expr(r))
                     .unwrap_or(Value::Other);
                 match r {
@@ -1390,10 +1363,10 @@ impl<'a, 't> Lower<'a, 't> {
             }
             "named_expression" => {
                 let v = e
-                    .child_by_field_name("value")
+                    .field(F::Value)
                     .map(|v| self.expr(v))
                     .unwrap_or(Value::Other);
-                match e.child_by_field_name("name") {
+                match e.field(F::Name) {
                     Some(n) => {
                         self.bind_target(n, v);
                         Value::Var(self.var(self.text(n)))
@@ -1411,18 +1384,18 @@ impl<'a, 't> Lower<'a, 't> {
                 let mut cursor = e.walk();
                 let pairs: Vec<Node<'t>> = e.named_children(&mut cursor).collect();
                 for p in pairs {
-                    if let Some(k) = p.child_by_field_name("key") {
+                    if let Some(k) = p.field(F::Key) {
                         let kv = self.expr(k);
                         self.drop_value(kv, span(k));
                     }
-                    if let Some(v) = p.child_by_field_name("value") {
+                    if let Some(v) = p.field(F::Value) {
                         values.push(self.expr(v));
                     }
                 }
                 Value::Seq(values)
             }
             "attribute" => {
-                if let Some(o) = e.child_by_field_name("object") {
+                if let Some(o) = e.field(F::Object) {
                     let v = self.expr(o);
                     self.drop_value(v, span(o));
                 }
@@ -1449,8 +1422,8 @@ impl<'a, 't> Lower<'a, 't> {
                 let mut rights = Vec::new();
                 let mut left = e;
                 while left.kind() == "binary_operator" {
-                    rights.extend(left.child_by_field_name("right"));
-                    match left.child_by_field_name("left") {
+                    rights.extend(left.field(F::Right));
+                    match left.field(F::Left) {
                         Some(l) => left = l,
                         None => break,
                     }
@@ -1480,14 +1453,17 @@ impl<'a, 't> Lower<'a, 't> {
     /// A nested function or lambda that mentions a local connection keeps it alive and may
     /// release it later (a cleanup callback): ownership goes with the closure.
     fn captured_by_closure(&mut self, def: Node<'t>) {
+        // Ex) module level (names are globals), or a function holding no connection yet.
+        if self.unit.is_module || self.metas.iter().all(|m| m.param.is_some()) {
+            return;
+        }
         let mut stack = vec![def];
         let mut cursor = def.walk();
         let mut seen: Vec<VarId> = Vec::new();
         while let Some(n) = stack.pop() {
             if n.kind() == "identifier" {
                 let name = self.text(n);
-                if let Some(i) = self.vars.iter().position(|v| *v == name) {
-                    let v = (i % flow::MAX_VARS) as VarId;
+                if let Some(v) = self.known_var(name) {
                     if !seen.contains(&v) {
                         seen.push(v);
                     }
@@ -1538,13 +1514,13 @@ impl<'a, 't> Lower<'a, 't> {
 
     fn call(&mut self, call: Node<'t>, returned: bool) -> Value {
         let at = span(call);
-        let Some(func) = call.child_by_field_name("function") else {
+        let Some(func) = call.field(F::Function) else {
             return Value::Other;
         };
         let (receiver, method) = match func.kind() {
             "attribute" => (
-                func.child_by_field_name("object"),
-                func.child_by_field_name("attribute").map(|m| self.text(m)),
+                func.field(F::Object),
+                func.field(F::Attribute).map(|m| self.text(m)),
             ),
             _ => (None, None),
         };
@@ -1568,7 +1544,7 @@ impl<'a, 't> Lower<'a, 't> {
             }
         };
         let mut args: Vec<(Option<&'t str>, Value, Span)> = Vec::new();
-        if let Some(list) = call.child_by_field_name("arguments") {
+        if let Some(list) = call.field(F::Arguments) {
             if list.kind() == "generator_expression" {
                 self.children_escape(list);
             } else {
@@ -1577,9 +1553,9 @@ impl<'a, 't> Lower<'a, 't> {
                 for a in parts {
                     match a.kind() {
                         "keyword_argument" => {
-                            let name = a.child_by_field_name("name").map(|n| self.text(n));
+                            let name = a.field(F::Name).map(|n| self.text(n));
                             let v = a
-                                .child_by_field_name("value")
+                                .field(F::Value)
                                 .map(|v| self.expr(v))
                                 .unwrap_or(Value::Other);
                             args.push((name, v, span(a)));
@@ -1703,10 +1679,10 @@ impl<'a, 't> Lower<'a, 't> {
         }
         // `stack.callback(pool.putconn, conn)`: the release is registered with the stack.
         if matches!(method, Some("callback" | "push_async_callback")) {
-            if let Some(list) = call.child_by_field_name("arguments") {
+            if let Some(list) = call.field(F::Arguments) {
                 if let Some(first) = list.named_child(0) {
                     if first.kind() == "attribute" {
-                        let m = self.text(first.child_by_field_name("attribute").unwrap_or(first));
+                        let m = self.text(first.field(F::Attribute).unwrap_or(first));
                         if tables::is_pool_release_method(m) || tables::is_release_method(m) {
                             let mut releases = Vec::new();
                             for (i, (_, v, _)) in args.iter().enumerate().skip(1) {
@@ -1718,7 +1694,7 @@ impl<'a, 't> Lower<'a, 't> {
                                     consumed[i] = true;
                                 }
                             }
-                            if let Some(obj) = first.child_by_field_name("object") {
+                            if let Some(obj) = first.field(F::Object) {
                                 if let Some(op) = self.var_if_known(obj) {
                                     releases.push(Effect::Release {
                                         what: op,
@@ -1850,11 +1826,7 @@ impl<'a, 't> Lower<'a, 't> {
         if n.kind() != "identifier" {
             return None;
         }
-        let name = self.text(n);
-        self.vars
-            .iter()
-            .position(|v| *v == name)
-            .map(|i| Operand::Var((i % flow::MAX_VARS) as VarId))
+        self.known_var(self.text(n)).map(Operand::Var)
     }
 }
 
@@ -1863,7 +1835,7 @@ fn condition_subject(n: Node) -> Option<Node> {
     match n.kind() {
         "identifier" => Some(n),
         "parenthesized_expression" => condition_subject(n.named_child(0)?),
-        "named_expression" => n.child_by_field_name("name"),
+        "named_expression" => n.field(F::Name),
         _ => None,
     }
 }

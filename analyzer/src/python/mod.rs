@@ -6,12 +6,15 @@
 //! parameters (closers) or store them are summarised; summaries are iterated until they stop
 //! changing, so a factory defined in the file is an acquisition at its call sites.
 
+mod fields;
 mod lower;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 
 use tree_sitter::{Node, Parser, Tree};
+
+use fields::{FieldExt, F};
 
 use crate::flow::{self, AcqOutcome, Cfg};
 use crate::span::Span;
@@ -58,47 +61,80 @@ pub fn analyze(text: &str) -> FileAnalysis {
         });
     }
     let ctx = FileCtx::collect(root, text);
-    let wanted = ctx.units_to_lower();
+    let (mut wanted, mentions) = ctx.units_to_lower();
+    // Each function is summarised as soon as it is solved, so its flow graph is freed at once.
+    let lower_unit = |unit: &Unit, summaries: &HashMap<String, UserSummary>| match lower::lower(
+        &ctx, unit, summaries,
+    ) {
+        Lowered::TooDeep(span) => Outcome::TooDeep(span),
+        done => {
+            let user = done.user_summary();
+            Outcome::Done(done.into_summary(unit, &user), user)
+        }
+    };
     let mut summaries: HashMap<String, UserSummary> = HashMap::new();
-    let mut lowered: Vec<Option<Lowered>> = Vec::new();
-    // Each round can only add facts (a factory found makes its callers' results visible), so a
-    // few rounds reach the fixed point for any realistic call depth inside one file.
+    let mut results: Vec<Option<Outcome>> = ctx
+        .units
+        .iter()
+        .zip(&wanted)
+        .map(|(unit, &w)| (w && !unit.has_error).then(|| lower_unit(unit, &summaries)))
+        .collect();
+    // Summaries only add facts (a factory found makes its callers' results visible). Each round
+    // re-lowers just the functions that mention a function whose summary changed, and pulls in
+    // the helpers those call; a few rounds reach the fixed point for any realistic call depth
+    // inside one file.
     for _round in 0..4 {
-        lowered = ctx
-            .units
-            .iter()
-            .zip(&wanted)
-            .map(|(unit, &wanted)| {
-                if unit.has_error || !wanted {
-                    return None;
-                }
-                Some(lower::lower(&ctx, unit, &summaries))
-            })
-            .collect();
         let mut next = HashMap::new();
-        for (unit, low) in ctx.units.iter().zip(&lowered) {
-            if let Some(low) = low {
-                let s = low.user_summary();
-                if !s.is_trivial() {
-                    next.insert(unit.name.clone(), s);
+        for (unit, result) in ctx.units.iter().zip(&results) {
+            if let Some(Outcome::Done(_, user)) = result {
+                if !user.is_trivial() {
+                    next.insert(unit.name.clone(), user.clone());
                 }
             }
         }
-        if next == summaries {
+        let changed: std::collections::HashSet<&str> = next
+            .iter()
+            .filter(|(k, v)| summaries.get(*k) != Some(*v))
+            .map(|(k, _)| short_name(k))
+            .chain(
+                summaries
+                    .keys()
+                    .filter(|k| !next.contains_key(*k))
+                    .map(|k| short_name(k)),
+            )
+            .collect();
+        if changed.is_empty() {
             break;
         }
+        let mut redo: Vec<usize> = (0..ctx.units.len())
+            .filter(|&i| {
+                let u = &ctx.units[i];
+                !u.has_error
+                    && mentions
+                        .in_unit(u)
+                        .iter()
+                        .any(|(_, name)| changed.contains(name))
+            })
+            .collect();
+        let newly: Vec<usize> = redo.iter().copied().filter(|&i| !wanted[i]).collect();
+        redo.extend(ctx.expand_callees(&mut wanted, &mentions, newly));
         summaries = next;
+        for i in redo {
+            if !ctx.units[i].has_error {
+                results[i] = Some(lower_unit(&ctx.units[i], &summaries));
+            }
+        }
     }
-    for (unit, low) in ctx.units.iter().zip(lowered) {
-        match low {
-            Some(Lowered::TooDeep(span)) => result.problems.push(Problem {
+    for (unit, outcome) in ctx.units.iter().zip(results) {
+        match outcome {
+            Some(Outcome::TooDeep(span)) => result.problems.push(Problem {
                 span: Some(span),
                 message: format!(
                     "`{}` is nested too deeply to analyse (limit {MAX_DEPTH} levels)",
                     unit.name
                 ),
             }),
-            Some(low @ Lowered::Done { .. }) => result.functions.push(low.into_summary(unit)),
+            Some(Outcome::Done(summary, _)) => result.functions.push(summary),
             None => {}
         }
     }
@@ -135,6 +171,12 @@ fn first_error(root: Node) -> (Span, String) {
             }
         }
     }
+}
+
+/// A lowered function, summarised.
+enum Outcome {
+    Done(FunctionSummary, UserSummary),
+    TooDeep(Span),
 }
 
 /// What a call to a function of this file does, for its callers.
@@ -207,7 +249,7 @@ impl<'t> FileCtx<'t> {
             match node.kind() {
                 "import_statement" | "import_from_statement" => ctx.add_import(node),
                 "function_definition" if depth < MAX_DEPTH * 4 => {
-                    let name = ctx.text_of(node.child_by_field_name("name"));
+                    let name = ctx.text_of(node.field(F::Name));
                     let qualified = match (&func, &class) {
                         (Some(f), _) => format!("{f}.{name}"),
                         (None, Some(c)) => format!("{c}.{name}"),
@@ -218,10 +260,7 @@ impl<'t> FileCtx<'t> {
                         .filter(|p| p.kind() == "decorated_definition")
                         .map(|p| ctx.decorator_names(p))
                         .unwrap_or_default();
-                    let name_span = node
-                        .child_by_field_name("name")
-                        .map(span)
-                        .unwrap_or(span(node));
+                    let name_span = node.field(F::Name).map(span).unwrap_or(span(node));
                     ctx.units.push(Unit {
                         name: qualified.clone(),
                         node,
@@ -235,20 +274,42 @@ impl<'t> FileCtx<'t> {
                         has_error: node.has_error(),
                         scope: func.clone(),
                     });
-                    if let Some(body) = node.child_by_field_name("body") {
+                    if let Some(body) = node.field(F::Body) {
                         stack.push((body, None, Some(qualified), depth + 1));
                     }
                     continue;
                 }
                 "class_definition" => {
-                    let name = ctx.text_of(node.child_by_field_name("name")).to_string();
-                    if let Some(body) = node.child_by_field_name("body") {
+                    let name = ctx.text_of(node.field(F::Name)).to_string();
+                    if let Some(body) = node.field(F::Body) {
                         stack.push((body, Some(name), func.clone(), depth + 1));
                     }
                     continue;
                 }
-                "assignment" => ctx.note_pool_assignment(node, class.as_deref(), func.is_some()),
-                _ => {}
+                "expression_statement" => {
+                    if let Some(a) = node.named_child(0).filter(|a| a.kind() == "assignment") {
+                        ctx.note_pool_assignment(a, class.as_deref(), func.is_some());
+                    }
+                    continue;
+                }
+                // Imports, definitions and assignments are statements: expressions need not be
+                // walked (most of the tree's nodes).
+                "module"
+                | "block"
+                | "if_statement"
+                | "elif_clause"
+                | "else_clause"
+                | "for_statement"
+                | "while_statement"
+                | "try_statement"
+                | "except_clause"
+                | "except_group_clause"
+                | "finally_clause"
+                | "with_statement"
+                | "match_statement"
+                | "case_clause"
+                | "decorated_definition" => {}
+                _ => continue,
             }
             if depth > MAX_DEPTH * 4 {
                 continue;
@@ -296,10 +357,7 @@ impl<'t> FileCtx<'t> {
 
     fn add_import(&mut self, node: Node) {
         let module = if node.kind() == "import_from_statement" {
-            Some(
-                self.text_of(node.child_by_field_name("module_name"))
-                    .to_string(),
-            )
+            Some(self.text_of(node.field(F::ModuleName)).to_string())
         } else {
             None
         };
@@ -307,8 +365,8 @@ impl<'t> FileCtx<'t> {
         for name in node.children_by_field_name("name", &mut cursor) {
             let (path, alias) = match name.kind() {
                 "aliased_import" => (
-                    self.text_of(name.child_by_field_name("name")).to_string(),
-                    Some(self.text_of(name.child_by_field_name("alias")).to_string()),
+                    self.text_of(name.field(F::Name)).to_string(),
+                    Some(self.text_of(name.field(F::Alias)).to_string()),
                 ),
                 _ => (self.text_of(Some(name)).to_string(), None),
             };
@@ -337,8 +395,8 @@ impl<'t> FileCtx<'t> {
                     break;
                 }
                 "attribute" => {
-                    parts.push(self.text_of(cur.child_by_field_name("attribute")));
-                    cur = cur.child_by_field_name("object")?;
+                    parts.push(self.text_of(cur.field(F::Attribute)));
+                    cur = cur.field(F::Object)?;
                 }
                 _ => return None,
             }
@@ -369,7 +427,7 @@ impl<'t> FileCtx<'t> {
         if v.kind() != "call" {
             return None;
         }
-        let path = self.resolve(v.child_by_field_name("function")?)?;
+        let path = self.resolve(v.field(F::Function)?)?;
         let pool = tables::pool_by_constructor(&path)?;
         if pool.library == "psycopg_pool" && self.keyword_is_true(v, "close_returns") {
             return Some(&tables::PSYCOPG_POOL_CLOSE_RETURNS);
@@ -378,14 +436,14 @@ impl<'t> FileCtx<'t> {
     }
 
     fn keyword_is_true(&self, call: Node, keyword: &str) -> bool {
-        let Some(args) = call.child_by_field_name("arguments") else {
+        let Some(args) = call.field(F::Arguments) else {
             return false;
         };
         let mut cursor = args.walk();
         let found = args.named_children(&mut cursor).any(|a| {
             a.kind() == "keyword_argument"
-                && self.text_of(a.child_by_field_name("name")) == keyword
-                && self.text_of(a.child_by_field_name("value")) == "True"
+                && self.text_of(a.field(F::Name)) == keyword
+                && self.text_of(a.field(F::Value)) == "True"
         });
         found
     }
@@ -408,16 +466,12 @@ impl<'t> FileCtx<'t> {
     }
 
     fn note_pool_assignment(&mut self, node: Node, class: Option<&str>, in_function: bool) {
-        let (Some(left), right) = (
-            node.child_by_field_name("left"),
-            node.child_by_field_name("right"),
-        ) else {
+        let (Some(left), right) = (node.field(F::Left), node.field(F::Right)) else {
             return;
         };
-        let pool = right.and_then(|r| self.pool_from_value(r)).or_else(|| {
-            node.child_by_field_name("type")
-                .and_then(|t| self.pool_from_type(t))
-        });
+        let pool = right
+            .and_then(|r| self.pool_from_value(r))
+            .or_else(|| node.field(F::Type).and_then(|t| self.pool_from_type(t)));
         let Some(pool) = pool else { return };
         match left.kind() {
             "identifier"
@@ -427,10 +481,8 @@ impl<'t> FileCtx<'t> {
                     .insert(self.text_of(Some(left)).to_string(), pool);
             }
             "attribute" => {
-                let object = self.text_of(left.child_by_field_name("object"));
-                let attr = self
-                    .text_of(left.child_by_field_name("attribute"))
-                    .to_string();
+                let object = self.text_of(left.field(F::Object));
+                let attr = self.text_of(left.field(F::Attribute)).to_string();
                 if matches!(object, "self" | "cls") {
                     // In a method the class is the enclosing function's class; find it by walking up.
                     if let Some(c) = class
@@ -450,7 +502,7 @@ impl<'t> FileCtx<'t> {
         let mut cur = node.parent();
         while let Some(n) = cur {
             if n.kind() == "function_definition" {
-                let body = self.text_of(n.child_by_field_name("body"));
+                let body = self.text_of(n.field(F::Body));
                 return body.lines().any(|l| {
                     let l = l.trim_start();
                     l.starts_with("global ") && l[7..].split(',').any(|g| g.trim() == name)
@@ -463,59 +515,146 @@ impl<'t> FileCtx<'t> {
 
     /// Which units to lower: those that mention a connection API, and (transitively) the
     /// functions of this file they call, whose summaries they may need. Everything else cannot
-    /// change a finding and is skipped, which is most of the code in most files.
-    fn units_to_lower(&self) -> Vec<bool> {
-        let words: Vec<Vec<&'t str>> = self
+    /// change a finding and is skipped, which is most of the code in most files. Also returns
+    /// where each unit's short name is mentioned, for the summary rounds.
+    fn units_to_lower(&self) -> (Vec<bool>, Mentions<'t>) {
+        let mut mentions = Mentions::default();
+        for (i, u) in self.units.iter().enumerate() {
+            if !u.is_module {
+                mentions
+                    .by_short
+                    .entry(short_name(&u.name).to_string())
+                    .or_default()
+                    .push(i);
+            }
+        }
+        let mut interesting: Vec<u32> = Vec::new();
+        for (at, word) in words(self.text) {
+            let called = || {
+                let rest = self.text.get(at as usize + word.len()..).unwrap_or("");
+                rest.trim_start().starts_with('(')
+            };
+            if (tables::is_acquiring_name(word) || self.extra_names.iter().any(|n| n == word))
+                && called()
+            {
+                interesting.push(at);
+            }
+            if mentions.by_short.contains_key(word) {
+                mentions.all.push((at, word));
+            }
+        }
+        let mut wanted: Vec<bool> = self
             .units
             .iter()
-            .map(|unit| {
-                let text = self
-                    .text
-                    .get(unit.node.start_byte()..unit.node.end_byte())
-                    .unwrap_or("");
-                let mut w: Vec<&'t str> = text
-                    .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-                    .filter(|w| !w.is_empty())
-                    .collect();
-                w.sort_unstable();
-                w.dedup();
-                w
-            })
+            .map(|u| !in_range(&interesting, u.node.start_byte(), u.node.end_byte()).is_empty())
             .collect();
-        let mut wanted: Vec<bool> = words
-            .iter()
-            .map(|ws| {
-                ws.iter().any(|w| {
-                    tables::is_interesting_name(w) || self.extra_names.iter().any(|n| n == w)
-                })
-            })
+        // Follow calls from functions (module-level code does not hand connections to helpers
+        // in practice, and its range spans every function of the file).
+        let start: Vec<usize> = (0..self.units.len()).filter(|&i| wanted[i]).collect();
+        self.expand_callees(&mut wanted, &mentions, start);
+        (wanted, mentions)
+    }
+
+    /// Marks the functions of this file called (transitively) from `start` as wanted; returns
+    /// the ones newly marked.
+    fn expand_callees(
+        &self,
+        wanted: &mut [bool],
+        mentions: &Mentions,
+        start: Vec<usize>,
+    ) -> Vec<usize> {
+        let mut added = Vec::new();
+        let mut frontier: Vec<usize> = start
+            .into_iter()
+            .filter(|&i| !self.units[i].is_module)
             .collect();
-        let short: Vec<&str> = self
-            .units
-            .iter()
-            .map(|u| u.name.rsplit('.').next().unwrap_or(""))
-            .collect();
-        let mut frontier: Vec<usize> = (0..self.units.len()).filter(|&i| wanted[i]).collect();
         while let Some(i) = frontier.pop() {
-            for j in 0..self.units.len() {
-                if !wanted[j]
-                    && !self.units[j].is_module
-                    && words[i].binary_search(&short[j]).is_ok()
+            for &(_, name) in mentions.in_unit(&self.units[i]) {
+                for &j in mentions
+                    .by_short
+                    .get(name)
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[])
                 {
-                    wanted[j] = true;
-                    frontier.push(j);
+                    if !wanted[j] {
+                        wanted[j] = true;
+                        added.push(j);
+                        frontier.push(j);
+                    }
                 }
             }
         }
-        wanted
+        added
     }
+}
+
+/// The entries of a list sorted by offset that fall in `[start, end)`.
+fn in_range<T: Offset>(sorted: &[T], start: usize, end: usize) -> &[T] {
+    let lo = sorted.partition_point(|t| (t.offset() as usize) < start);
+    let hi = sorted.partition_point(|t| (t.offset() as usize) < end);
+    &sorted[lo..hi.max(lo)]
+}
+
+trait Offset {
+    fn offset(&self) -> u32;
+}
+
+impl Offset for u32 {
+    fn offset(&self) -> u32 {
+        *self
+    }
+}
+
+impl Offset for (u32, &str) {
+    fn offset(&self) -> u32 {
+        self.0
+    }
+}
+
+/// Where names of this file's functions occur, by byte offset.
+#[derive(Default)]
+struct Mentions<'t> {
+    /// Every occurrence of a word that is some function's short name, by offset.
+    all: Vec<(u32, &'t str)>,
+    /// Short name -> the units that have it.
+    by_short: HashMap<String, Vec<usize>>,
+}
+
+impl<'t> Mentions<'t> {
+    fn in_unit(&self, unit: &Unit) -> &[(u32, &'t str)] {
+        in_range(&self.all, unit.node.start_byte(), unit.node.end_byte())
+    }
+}
+
+fn short_name(qualified: &str) -> &str {
+    qualified.rsplit('.').next().unwrap_or(qualified)
+}
+
+/// Identifier-like words of a text with their byte offsets (non-ASCII counts as a word byte).
+fn words(text: &str) -> impl Iterator<Item = (u32, &str)> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
+        while i < bytes.len() && !is_word(bytes[i]) {
+            i += 1;
+        }
+        if i >= bytes.len() {
+            return None;
+        }
+        let start = i;
+        while i < bytes.len() && is_word(bytes[i]) {
+            i += 1;
+        }
+        text.get(start..i).map(|w| (start as u32, w))
+    })
 }
 
 fn enclosing_class(node: Node, ctx: &FileCtx) -> Option<String> {
     let mut cur = node.parent();
     while let Some(n) = cur {
         if n.kind() == "class_definition" {
-            return Some(ctx.text_of(n.child_by_field_name("name")).to_string());
+            return Some(ctx.text_of(n.field(F::Name)).to_string());
         }
         cur = n.parent();
     }
@@ -586,8 +725,7 @@ impl Lowered {
         s
     }
 
-    fn into_summary(self, unit: &Unit) -> FunctionSummary {
-        let us = self.user_summary();
+    fn into_summary(self, unit: &Unit, us: &UserSummary) -> FunctionSummary {
         let Lowered::Done {
             cfg,
             metas,
@@ -642,8 +780,8 @@ impl Lowered {
             is_async: unit.is_async,
             acquisitions,
             returns_connection: us.returns.is_some(),
-            releases_params: us.releases,
-            stores_params: us.stores,
+            releases_params: us.releases.clone(),
+            stores_params: us.stores.clone(),
         }
     }
 }
