@@ -121,13 +121,11 @@ fn selection_for(path: &Path) -> Selection {
 
 /// Findings of one corpus file as (line, code), after suppressions.
 fn findings_of(path: &Path, text: &str) -> Vec<(u32, String)> {
-    let analysis = analyze(Language::Python, text);
     let index = LineIndex::new(text);
-    let supp = connlint_rules::suppressions(text);
-    connlint_rules::check(&analysis, &selection_for(path))
+    connlint_rules::check_source(Language::Python, text, &selection_for(path))
+        .findings
         .into_iter()
         .map(|f| (index.line_col(f.span.start).line, f.code.to_string()))
-        .filter(|(line, code)| !supp.iter().any(|s| s.covers(*line, code)))
         .collect()
 }
 
@@ -180,6 +178,35 @@ fn corpus_annotations_match_findings_exactly() {
         failures.join("\n")
     );
     assert!(passed > 0, "no corpus files found");
+}
+
+/// The rendered diagnostics of each corpus file, stored beside it as `<case>.py.snap`, so that
+/// changes to wording and spans show up in review. `INSTA_UPDATE=always cargo test --test corpus`
+/// rewrites them; read the diff before committing.
+#[test]
+fn corpus_rendered_snapshots() {
+    for path in corpus_files() {
+        let text = fs::read_to_string(&path).unwrap();
+        let rel = path
+            .strip_prefix(corpus_root())
+            .unwrap()
+            .display()
+            .to_string();
+        let checked = connlint_rules::check_source(Language::Python, &text, &selection_for(&path));
+        let mut rendered = connlint::render::render_human_plain(&rel, &text, &checked.findings);
+        if rendered.is_empty() {
+            rendered = "no findings\n".into();
+        }
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        insta::with_settings!({
+            snapshot_path => path.parent().unwrap(),
+            prepend_module_to_snapshot => false,
+            input_file => &path,
+            omit_expression => true,
+        }, {
+            insta::assert_snapshot!(name, rendered);
+        });
+    }
 }
 
 #[test]

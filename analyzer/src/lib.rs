@@ -12,7 +12,9 @@ pub mod summary;
 pub mod tables;
 
 pub use span::{LineCol, LineIndex, Span};
-pub use summary::{Acquisition, ExitKind, FileAnalysis, FunctionSummary, Language, Leak, Problem};
+pub use summary::{
+    Acquisition, ExitKind, FileAnalysis, FunctionSummary, Language, Leak, Lost, Problem,
+};
 
 impl Language {
     /// The language of a file by its extension, if connlint reads it.

@@ -71,8 +71,25 @@ pub struct Leak {
     pub kind: ExitKind,
     /// The `return`, the raising call, or the end of the function.
     pub at: Span,
-    /// Where the last reference to it was dropped, when that happened before the exit.
-    pub lost_at: Option<Span>,
+    /// Where it became unreachable while held, when that happened before the exit.
+    pub lost: Option<Lost>,
+}
+
+/// How a held connection became unreachable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lost {
+    /// The only variable naming it was assigned something else (or deleted).
+    Overwritten(Span),
+    /// It was never bound: used as a temporary (`pool.getconn().cursor()`) and dropped.
+    Dropped(Span),
+}
+
+impl Lost {
+    pub fn span(self) -> Span {
+        match self {
+            Lost::Overwritten(s) | Lost::Dropped(s) => s,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -144,10 +161,11 @@ impl FileAnalysis {
                     .unwrap_or_default();
                 let _ = writeln!(out, "  {} line {}{via}{how}", a.api, line(a.span));
                 for l in &a.leaks {
-                    let lost = l
-                        .lost_at
-                        .map(|s| format!(", lost at line {}", line(s)))
-                        .unwrap_or_default();
+                    let lost = match l.lost {
+                        Some(Lost::Overwritten(s)) => format!(", overwritten at line {}", line(s)),
+                        Some(Lost::Dropped(s)) => format!(", dropped at line {}", line(s)),
+                        None => String::new(),
+                    };
                     let _ = writeln!(out, "    held at {:?} line {}{lost}", l.kind, line(l.at));
                 }
                 let mut raises: Vec<u32> = a.exception_leaks.iter().map(|l| line(l.at)).collect();

@@ -1,6 +1,6 @@
 //! CL001 `connection-not-released`.
 
-use connlint_analyzer::{ExitKind, FunctionSummary};
+use connlint_analyzer::{ExitKind, FunctionSummary, Lost};
 
 use crate::{declare_rule, origin, primary_label, Finding, Rule, RuleMeta};
 
@@ -82,14 +82,17 @@ impl Rule for ConnectionNotReleased {
             let mut finding = Finding::new(&Self::META, acq.span, function, message);
             finding.primary_label = primary_label(acq);
             for leak in &acq.leaks {
-                if let Some(lost) = leak.lost_at {
-                    if lost == acq.span {
-                        finding = finding
-                            .label(lost, "used here and then dropped without being released");
+                match leak.lost {
+                    Some(Lost::Dropped(at)) => {
+                        finding =
+                            finding.label(at, "used here and then dropped without being released");
                         continue;
                     }
-                    finding = finding.label(lost, "the last reference to it is overwritten here");
-                    continue;
+                    Some(Lost::Overwritten(at)) => {
+                        finding = finding.label(at, "the only name for it is reassigned here");
+                        continue;
+                    }
+                    None => {}
                 }
                 finding = match leak.kind {
                     ExitKind::Return => finding.label(leak.at, "returns here with it still held"),

@@ -13,7 +13,7 @@ mod selection;
 mod suppression;
 
 pub use connlint_analyzer as analyzer;
-use connlint_analyzer::{FileAnalysis, FunctionSummary, Span};
+use connlint_analyzer::{FileAnalysis, FunctionSummary, Language, LineIndex, Problem, Span};
 pub use registry::{all_rules, find_rule};
 pub use selection::{Selection, SelectionError};
 pub use suppression::{suppressions, Suppression};
@@ -144,6 +144,33 @@ pub fn check(analysis: &FileAnalysis, selection: &Selection) -> Vec<Finding> {
     findings.sort_by(|a, b| (a.span.start, a.code).cmp(&(b.span.start, b.code)));
     findings.dedup_by(|a, b| a.span == b.span && a.code == b.code);
     findings
+}
+
+/// Everything one file's text yields: findings (suppression comments applied) and the problems
+/// that kept parts of it from being analysed.
+#[derive(Clone, Debug, Default)]
+pub struct Checked {
+    pub findings: Vec<Finding>,
+    pub problems: Vec<Problem>,
+}
+
+/// Analyses one file's text and runs the selected rules: the single entry point the command
+/// line, the tests (and the language server) share, so they always agree.
+pub fn check_source(language: Language, text: &str, selection: &Selection) -> Checked {
+    let analysis = connlint_analyzer::analyze(language, text);
+    let mut findings = check(&analysis, selection);
+    let suppressions = suppressions(text);
+    if !suppressions.is_empty() {
+        let index = LineIndex::new(text);
+        findings.retain(|finding| {
+            let line = index.line_col(finding.span.start).line;
+            !suppressions.iter().any(|s| s.covers(line, finding.code))
+        });
+    }
+    Checked {
+        findings,
+        problems: analysis.problems,
+    }
 }
 
 /// Declares a rule's type and metadata; the doc comment becomes its documentation.

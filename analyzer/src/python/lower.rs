@@ -77,13 +77,46 @@ pub(crate) fn lower(
     }
 }
 
+/// Where falling off the end of a body happens: its last simple statement (descending into the
+/// last block of a trailing `with`/`if`/`try`/loop), so a label covers one line, not a block.
 fn last_statement_span(body: Node) -> Span {
-    let mut cursor = body.walk();
-    let last = body
-        .named_children(&mut cursor)
-        .filter(|n| n.kind() != "comment")
-        .last();
-    last.map(span).unwrap_or_else(|| span(body))
+    let mut block = body;
+    for _ in 0..MAX_DEPTH {
+        let mut cursor = block.walk();
+        let Some(last) = block
+            .named_children(&mut cursor)
+            .filter(|n| n.kind() != "comment")
+            .last()
+        else {
+            return span(block);
+        };
+        let mut c2 = last.walk();
+        let inner = last
+            .named_children(&mut c2)
+            .filter(|n| n.kind() != "comment")
+            .last();
+        match inner {
+            Some(n) if n.kind() == "block" => block = n,
+            Some(n)
+                if matches!(
+                    n.kind(),
+                    "else_clause" | "elif_clause" | "finally_clause" | "except_clause"
+                ) =>
+            {
+                let mut c3 = n.walk();
+                match n
+                    .named_children(&mut c3)
+                    .filter(|c| c.kind() == "block")
+                    .last()
+                {
+                    Some(b) => block = b,
+                    None => return span(last),
+                }
+            }
+            _ => return span(last),
+        }
+    }
+    span(block)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

@@ -18,7 +18,7 @@ use fields::{FieldExt, F};
 
 use crate::flow::{self, AcqOutcome, Cfg};
 use crate::span::Span;
-use crate::summary::{Acquisition, ExitKind, FileAnalysis, FunctionSummary, Leak, Problem};
+use crate::summary::{Acquisition, ExitKind, FileAnalysis, FunctionSummary, Leak, Lost, Problem};
 use crate::tables::{self, HandleSpec, PoolSpec};
 
 /// Deeper syntax than this is not lowered (the function is reported as a problem instead), so
@@ -750,7 +750,10 @@ impl Lowered {
                     (false, None) => ExitKind::FallThrough,
                 },
                 at: origin.map(node_span).unwrap_or(end),
-                lost_at: lost.map(node_span),
+                lost: lost.map(|id| match cfg.nodes.get(id as usize).map(|n| n.effect) {
+                    Some(flow::Effect::Discard(_)) => Lost::Dropped(node_span(id)),
+                    _ => Lost::Overwritten(node_span(id)),
+                }),
             };
             let context_misuse = out
                 .context_misuse

@@ -170,7 +170,7 @@ def closing(path):
               pool.acquire() line 10 [scoped]
             misuse
               sqlite3.connect() line 14
-                held at FallThrough line 14
+                held at FallThrough line 15
                 held if raised at lines [15]
                 `with` that does not release at line 14
             closing
@@ -279,7 +279,7 @@ async def annotated(p: asyncpg.Pool):
             Repo.__init__: stores params [0]
             Repo.get
               self.db.getconn() line 12
-                held at Return line 12, lost at line 12
+                held at Return line 12, dropped at line 12
             module_level
               POOL.getconn() line 15
                 held at FallThrough line 15

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Times `connlint check` against the parse-only floor (read + tree-sitter-parse every file in
+# parallel, nothing else) on a large real Python tree fetched from PyPI, in alternating runs so
+# that drift in the machine's speed affects both sides alike.
+#
+#   bench/run.sh [RUNS]        (default 5 pairs; set BENCH_PACKAGES="name==ver ..." to change)
+#
+# Needs: cargo, python3 with pip, network access to PyPI the first time (cached in bench/work).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-5}
+packages=${BENCH_PACKAGES:-"sqlalchemy==2.0.36"}
+work=bench/work
+mkdir -p "$work/src"
+
+for spec in $packages; do
+  name=${spec%%==*}
+  if ! compgen -G "$work/src/${name}-*" >/dev/null && ! compgen -G "$work/src/${name,,}-*" >/dev/null; then
+    echo "fetching $spec (source distribution) ..." >&2
+    python3 -m pip download --quiet --no-binary :all: --no-deps "$spec" -d "$work/dl"
+    for archive in "$work"/dl/*; do
+      case "$archive" in
+        *.tar.gz) tar -xzf "$archive" -C "$work/src" ;;
+        *.zip) python3 -m zipfile -e "$archive" "$work/src" ;;
+      esac
+    done
+    rm -rf "$work/dl"
+  fi
+done
+
+echo "building release binaries ..." >&2
+cargo build --quiet --release --bin connlint
+cargo build --quiet --release -p connlint_analyzer --example parse_only
+connlint=target/release/connlint
+floor=target/release/examples/parse_only
+tree="$work/src"
+
+python3 - "$runs" "$connlint" "$floor" "$tree" <<'PY'
+import os, resource, statistics, subprocess, sys, time, platform
+
+runs, connlint, floor, tree = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+files = lines = 0
+for root, _, names in os.walk(tree):
+    for n in names:
+        if n.endswith(".py"):
+            files += 1
+            with open(os.path.join(root, n), "rb") as f:
+                lines += f.read().count(b"\n")
+
+commands = {
+    "connlint check": [connlint, "check", "--format", "json", tree],
+    "parse only": [floor, tree],
+}
+
+def run(cmd):
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1):
+        sys.exit(f"{cmd[0]} failed with exit code {code}")
+    return elapsed, usage.ru_maxrss / 1024  # KiB -> MiB on Linux
+
+times = {k: [] for k in commands}
+peaks = {k: [] for k in commands}
+for cmd in commands.values():  # warm the file cache
+    run(cmd)
+for _ in range(runs):
+    for name, cmd in commands.items():  # A B A B ...
+        t, m = run(cmd)
+        times[name].append(t)
+        peaks[name].append(m)
+
+ratios = [a / b for a, b in zip(times["connlint check"], times["parse only"])]
+print(f"tree: {tree} ({files} files, {lines} lines); {runs} alternating runs each")
+print(f"machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}")
+print(f"{'':16} {'median s':>9} {'min s':>7} {'peak MiB':>9} {'lines/s':>11}")
+for name in commands:
+    med = statistics.median(times[name])
+    print(f"{name:16} {med:9.2f} {min(times[name]):7.2f} {max(peaks[name]):9.0f} {lines / med:11,.0f}")
+print(f"paired ratio connlint/parse-only: median {statistics.median(ratios):.2f}, "
+      f"min {min(ratios):.2f}, max {max(ratios):.2f} (target <= 1.5)")
+PY

@@ -1,0 +1,103 @@
+//! The command line, declared with clap's derive API.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Finds database-connection leaks and connection-pool misuse in Python code.
+#[derive(Debug, Parser)]
+#[command(name = "connlint", version, propagate_version = true)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Check files and directories; exit 0 (no findings), 1 (findings) or 2 (error).
+    Check(CheckArgs),
+    /// Print a rule's documentation, or list every rule.
+    Rule(RuleArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    /// Files or directories to check (default: the current directory). Directories are walked
+    /// honouring .gitignore and .ignore; files named here are always checked.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format. `json` is printed pretty, to stdout.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Run only these rules (codes, names, prefixes such as CL00, or ALL); comma-separated or
+    /// repeated. Replaces the configuration's `select`.
+    #[arg(long, value_name = "CODES", value_delimiter = ',')]
+    pub select: Option<Vec<String>>,
+
+    /// Do not run these rules (codes, names, prefixes, ALL); comma-separated or repeated.
+    #[arg(long, value_name = "CODES", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+
+    /// Read the configuration from this file (connlint.toml, or a pyproject.toml with a
+    /// [tool.connlint] table) instead of searching upward from the current directory.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Read the source from standard input and report it under this name.
+    #[arg(long, value_name = "NAME", conflicts_with = "paths")]
+    pub stdin_filename: Option<String>,
+
+    /// Exit with 2 when a file could not be analysed (syntax error, binary, not UTF-8, too
+    /// large, unreadable).
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Do not honour .gitignore, .ignore and git's exclude files.
+    #[arg(long)]
+    pub no_ignore: bool,
+
+    /// When to colour the output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    /// Source snippets with labels, for people.
+    Human,
+    /// One JSON document with the findings, the problems and the number of files checked.
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ColorChoice {
+    /// Colour when writing to a terminal and NO_COLOR is not set.
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RuleArgs {
+    /// The rule's code or name, e.g. CL001 or connection-not-released. Without it, every rule
+    /// is listed.
+    #[arg(value_name = "CODE", conflicts_with = "all")]
+    pub code: Option<String>,
+
+    /// List every rule, one line each: code, name, severity, on/off by default, summary.
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,454 @@
+//! `connlint check`: find the files, read them, analyse them in parallel, report.
+//!
+//! Bad input never stops the run: a file that cannot be read, is binary, is not UTF-8, is too
+//! large, or does not parse becomes a problem entry (with `--strict`, exit code 2) and the
+//! other files are still analysed. Only a path that does not exist, a bad configuration or an
+//! unknown rule stop it before it starts.
+
+use std::fs::{self, File};
+use std::io::{self, Read};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+
+use connlint_analyzer::{Language, LineIndex};
+use connlint_rules::{Finding, Selection};
+use ignore::WalkBuilder;
+use rayon::prelude::*;
+
+use super::{stdout_result, CliError, Written};
+use crate::args::{CheckArgs, Format};
+use crate::config::{self, absolute, Config};
+use crate::render::{human, json};
+use crate::report::{FileFindings, ProblemEntry, Report};
+use crate::ExitStatus;
+
+/// Files above this size are skipped: generated or vendored code, not worth the memory.
+const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
+/// A NUL byte in this many leading bytes makes a file binary.
+const BINARY_PROBE: usize = 8 * 1024;
+/// Analysis threads get deep stacks: the analyzer bounds its recursion, this is the second
+/// line of defence against pathological nesting.
+const STACK_BYTES: usize = 32 * 1024 * 1024;
+
+pub(crate) fn run(args: &CheckArgs) -> miette::Result<ExitStatus> {
+    let cwd = std::env::current_dir().map_err(CliError::CurrentDir)?;
+    let config = config::load(args.config.as_deref(), &cwd).map_err(CliError::from)?;
+    let selection = config
+        .selection(args.select.as_deref(), &args.ignore)
+        .map_err(CliError::Selection)?;
+
+    let (inputs, walk_problems) = match &args.stdin_filename {
+        Some(name) => (vec![read_stdin(name)?], Vec::new()),
+        None => collect(args, &config, &cwd)?,
+    };
+    let report = analyse_all(inputs, walk_problems, &selection)?;
+
+    let status = if args.strict && !report.problems.is_empty() {
+        ExitStatus::Error
+    } else if report.finding_count() > 0 {
+        ExitStatus::Findings
+    } else {
+        ExitStatus::Success
+    };
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    match args.format {
+        Format::Human => {
+            let written = stdout_result(human::write_findings(
+                &report,
+                &mut out,
+                args.color.enabled(&io::stdout()),
+            ))?;
+            if written == Written::All {
+                // Nothing more can be done about a failing stderr.
+                let _ = human::write_footer(
+                    &report,
+                    &mut io::stderr().lock(),
+                    args.color.enabled(&io::stderr()),
+                );
+            }
+        }
+        Format::Json => {
+            stdout_result(json::write(&report, &mut out))?;
+        }
+    }
+    Ok(status)
+}
+
+/// One file to analyse, under the name it is reported as.
+struct Input {
+    path: String,
+    source: Source,
+}
+
+enum Source {
+    File(PathBuf),
+    /// Already read (standard input), or why it could not be.
+    Read(Result<Vec<u8>, String>),
+}
+
+/// What one file produced.
+struct FileResult {
+    path: String,
+    text: String,
+    findings: Vec<Finding>,
+    problems: Vec<String>,
+}
+
+fn read_stdin(name: &str) -> Result<Input, CliError> {
+    let mut bytes = Vec::new();
+    io::stdin()
+        .lock()
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(CliError::Stdin)?;
+    let bytes = if bytes.len() as u64 > MAX_FILE_BYTES {
+        Err(too_large(bytes.len() as u64))
+    } else {
+        Ok(bytes)
+    };
+    Ok(Input {
+        path: name.to_string(),
+        source: Source::Read(bytes),
+    })
+}
+
+/// The files named on the command line and the Python files under the directories named, in
+/// path order, and the problems met while walking.
+fn collect(
+    args: &CheckArgs,
+    config: &Config,
+    cwd: &Path,
+) -> Result<(Vec<Input>, Vec<ProblemEntry>), CliError> {
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    let mut inputs = Vec::new();
+    let mut problems = Vec::new();
+    let mut dirs = Vec::new();
+    for path in &paths {
+        match fs::metadata(path) {
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {
+                return Err(CliError::MissingPath(path.display().to_string()));
+            }
+            // Ex) a FIFO or a device named on the command line: reading it could block forever.
+            Ok(meta) if !meta.is_dir() && !meta.is_file() => problems.push(ProblemEntry {
+                path: display_path(path),
+                message: "not a regular file; skipped".into(),
+            }),
+            Ok(meta) if meta.is_file() => inputs.push(Input {
+                path: display_path(path),
+                source: Source::File(path.clone()),
+            }),
+            // Directories, and paths the walker will report on (permissions, symlink loops).
+            _ => dirs.push(path.clone()),
+        }
+    }
+    if let Some((first, rest)) = dirs.split_first() {
+        walk(
+            first,
+            rest,
+            !args.no_ignore,
+            config,
+            cwd,
+            &mut inputs,
+            &mut problems,
+        );
+    }
+    // Ex) `connlint check app.py .`: each file once.
+    let mut seen = std::collections::HashSet::new();
+    inputs.retain(|input| seen.insert(input.path.clone()));
+    Ok((inputs, problems))
+}
+
+/// The source files under `first` and `rest`, in path order within each, honouring ignore
+/// files (unless told not to), hidden names and the configuration's `exclude`.
+fn walk(
+    first: &Path,
+    rest: &[PathBuf],
+    honour_ignore_files: bool,
+    config: &Config,
+    cwd: &Path,
+    inputs: &mut Vec<Input>,
+    problems: &mut Vec<ProblemEntry>,
+) {
+    let mut builder = WalkBuilder::new(first);
+    for dir in rest {
+        builder.add(dir);
+    }
+    builder
+        .hidden(true)
+        .parents(honour_ignore_files)
+        .ignore(honour_ignore_files)
+        .git_ignore(honour_ignore_files)
+        .git_global(honour_ignore_files)
+        .git_exclude(honour_ignore_files)
+        .require_git(false)
+        .follow_links(true)
+        .sort_by_file_path(|a, b| a.cmp(b));
+    if !config.exclude.is_empty() {
+        let exclude = config.exclude.clone();
+        let cwd = cwd.to_path_buf();
+        builder.filter_entry(move |entry| {
+            entry.depth() == 0 || !exclude.is_excluded(&absolute(&cwd, entry.path()))
+        });
+    }
+    for entry in builder.build() {
+        match entry {
+            Ok(entry) => {
+                let is_file = entry.file_type().is_some_and(|t| t.is_file());
+                if is_file && is_source(entry.path()) {
+                    let path = entry.into_path();
+                    inputs.push(Input {
+                        path: display_path(&path),
+                        source: Source::File(path),
+                    });
+                }
+            }
+            Err(err) => problems.extend(walk_problem(&err)),
+        }
+    }
+}
+
+/// Whether a walked file is one connlint reads.
+fn is_source(path: &Path) -> bool {
+    path.to_str().and_then(Language::from_path).is_some()
+}
+
+/// How a path is reported: as given or walked, without a leading `./`.
+fn display_path(path: &Path) -> String {
+    match path.strip_prefix(".") {
+        Ok(rest) if !rest.as_os_str().is_empty() => rest.display().to_string(),
+        _ => path.display().to_string(),
+    }
+}
+
+/// A walker error as a problem entry; `None` for those that do not concern a source file.
+fn walk_problem(err: &ignore::Error) -> Option<ProblemEntry> {
+    let mut path: Option<&Path> = None;
+    let mut inner = err;
+    loop {
+        match inner {
+            ignore::Error::WithPath { path: p, err } => {
+                path = path.or(Some(p));
+                inner = err;
+            }
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                inner = err
+            }
+            _ => break,
+        }
+    }
+    match inner {
+        ignore::Error::Loop { ancestor, child } => Some(ProblemEntry {
+            path: display_path(child),
+            message: format!(
+                "symlink loop (leads back to {}); skipped",
+                display_path(ancestor)
+            ),
+        }),
+        ignore::Error::Io(io_err) => {
+            // Ex) a dangling symlink `notes.txt`: not ours to complain about.
+            if io_err.kind() == io::ErrorKind::NotFound && !path.is_some_and(is_source) {
+                return None;
+            }
+            Some(ProblemEntry {
+                path: path.map(display_path).unwrap_or_default(),
+                message: format!("cannot read: {io_err}; skipped"),
+            })
+        }
+        other => Some(ProblemEntry {
+            path: path.map(display_path).unwrap_or_default(),
+            message: other.to_string(),
+        }),
+    }
+}
+
+/// Reads and analyses every input in parallel, and sorts the results by path.
+fn analyse_all(
+    inputs: Vec<Input>,
+    walk_problems: Vec<ProblemEntry>,
+    selection: &Selection,
+) -> Result<Report, CliError> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .stack_size(STACK_BYTES)
+        .thread_name(|i| format!("connlint-{i}"))
+        .build()
+        .map_err(|e| CliError::ThreadPool(e.to_string()))?;
+    let files_checked = inputs.len();
+    let mut results: Vec<FileResult> = pool.install(|| {
+        inputs
+            .into_par_iter()
+            .map(|input| check_input(input, selection))
+            .collect()
+    });
+    results.sort_by(|a, b| a.path.cmp(&b.path));
+
+    let mut report = Report {
+        files_checked,
+        problems: walk_problems,
+        ..Report::default()
+    };
+    for result in results {
+        report
+            .problems
+            .extend(result.problems.into_iter().map(|message| ProblemEntry {
+                path: result.path.clone(),
+                message,
+            }));
+        if !result.findings.is_empty() {
+            report.files.push(FileFindings {
+                path: result.path,
+                text: result.text,
+                findings: result.findings,
+            });
+        }
+    }
+    report.problems.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(report)
+}
+
+fn check_input(input: Input, selection: &Selection) -> FileResult {
+    let bytes = match input.source {
+        Source::File(path) => read_file(&path),
+        Source::Read(bytes) => bytes,
+    };
+    let text = match bytes.and_then(decode) {
+        Ok(text) => text,
+        Err(message) => {
+            return FileResult {
+                path: input.path,
+                text: String::new(),
+                findings: Vec::new(),
+                problems: vec![message],
+            };
+        }
+    };
+    // The analyzer promises not to panic; if it breaks that promise on one file, the others
+    // are still reported.
+    match catch_unwind(AssertUnwindSafe(|| analyse(&input.path, &text, selection))) {
+        Ok((findings, problems)) => FileResult {
+            path: input.path,
+            text,
+            findings,
+            problems,
+        },
+        Err(_) => FileResult {
+            path: input.path,
+            text: String::new(),
+            findings: Vec::new(),
+            problems: vec![
+                "internal error: the analyzer crashed on this file (please report it); skipped"
+                    .into(),
+            ],
+        },
+    }
+}
+
+/// Findings (suppression comments applied) and problems of one file's text.
+fn analyse(path: &str, text: &str, selection: &Selection) -> (Vec<Finding>, Vec<String>) {
+    let language = Language::from_path(path).unwrap_or(Language::Python);
+    let checked = connlint_rules::check_source(language, text, selection);
+    let index = LineIndex::new(text);
+    let problems = checked
+        .problems
+        .iter()
+        .map(|problem| match problem.span {
+            Some(span) => {
+                let at = index.line_col(span.start);
+                format!(
+                    "line {}, column {}: {}",
+                    at.line, at.column, problem.message
+                )
+            }
+            None => problem.message.clone(),
+        })
+        .collect();
+    (checked.findings, problems)
+}
+
+/// A file's bytes, or why they could not be read.
+fn read_file(path: &Path) -> Result<Vec<u8>, String> {
+    let file = File::open(path).map_err(|e| format!("cannot read: {e}; skipped"))?;
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if len > MAX_FILE_BYTES {
+        return Err(too_large(len));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    // Bounded even if the file grows while it is read.
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read: {e}; skipped"))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+fn too_large(len: u64) -> String {
+    format!(
+        "file is {:.1} MiB, over the 32 MiB limit; skipped",
+        len as f64 / (1024.0 * 1024.0)
+    )
+}
+
+/// The text of a source file: not binary, valid UTF-8, without a byte-order mark.
+fn decode(bytes: Vec<u8>) -> Result<String, String> {
+    if bytes[..bytes.len().min(BINARY_PROBE)].contains(&0) {
+        return Err("binary file; skipped".into());
+    }
+    match String::from_utf8(bytes) {
+        Ok(mut text) => {
+            if text.starts_with('\u{feff}') {
+                text.replace_range(..'\u{feff}'.len_utf8(), "");
+            }
+            Ok(text)
+        }
+        Err(err) => Err(format!(
+            "not valid UTF-8 (first bad byte at offset {}); skipped",
+            err.utf8_error().valid_up_to()
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn decode_rejects_binary_and_bad_utf8_and_drops_the_bom() {
+        assert_eq!(
+            decode(b"a\0b".to_vec()).unwrap_err(),
+            "binary file; skipped"
+        );
+        assert_eq!(
+            decode(b"ok\n\xff".to_vec()).unwrap_err(),
+            "not valid UTF-8 (first bad byte at offset 3); skipped"
+        );
+        assert_eq!(
+            decode("\u{feff}x = 1\n".as_bytes().to_vec()).unwrap(),
+            "x = 1\n"
+        );
+        let mut late_nul = vec![b' '; BINARY_PROBE];
+        late_nul.push(0);
+        assert!(decode(late_nul).is_ok());
+    }
+
+    #[test]
+    fn sizes_are_reported_in_mebibytes() {
+        assert_eq!(
+            too_large(40 * 1024 * 1024),
+            "file is 40.0 MiB, over the 32 MiB limit; skipped"
+        );
+    }
+
+    #[test]
+    fn display_paths_drop_a_leading_dot() {
+        assert_eq!(display_path(Path::new("./a/b.py")), "a/b.py");
+        assert_eq!(display_path(Path::new("a/b.py")), "a/b.py");
+        assert_eq!(display_path(Path::new(".")), ".");
+        assert_eq!(display_path(Path::new("/x/y.py")), "/x/y.py");
+    }
+}

@@ -1,0 +1,940 @@
+//! Integration tests of the `connlint` binary: exit codes, output formats, configuration,
+//! file discovery, and every kind of bad input (none may crash, hang or stop the run).
+#![allow(clippy::unwrap_used)]
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use serde_json::{json, Value};
+
+/// CL001 at line 2: the early return keeps the connection.
+const LEAK: &str = "\
+def load(pool, key):
+    conn = pool.getconn()
+    if key is None:
+        return None
+    pool.putconn(conn)
+";
+
+/// CL002 at line 2: released on the normal path only.
+const LEAK_ON_EXCEPTION: &str = "\
+def lookup(pool, key=1):
+    conn = pool.getconn()
+    row = conn.execute(\"SELECT 1\").fetchone()
+    pool.putconn(conn)
+    return row[0]
+";
+
+/// CL008 at line 4: `with` ends the transaction, not the connection.
+const WITH_CONNECT: &str = "\
+import sqlite3
+
+def add_note(path):
+    with sqlite3.connect(path) as conn:
+        conn.execute(\"CREATE TABLE t (x)\")
+";
+
+const CLEAN: &str = "\
+def load(pool, key):
+    conn = pool.getconn()
+    try:
+        return key
+    finally:
+        pool.putconn(conn)
+";
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\n{}", self.stdout, self.stderr))
+    }
+
+    /// `(code, path, line)` of every finding of a JSON run.
+    fn findings(&self) -> Vec<(String, String, u64)> {
+        self.json()["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["code"].as_str().unwrap().to_string(),
+                    f["path"].as_str().unwrap().to_string(),
+                    f["line"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    /// `(path, message)` of every problem of a JSON run.
+    fn problems(&self) -> Vec<(String, String)> {
+        self.json()["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["path"].as_str().unwrap().to_string(),
+                    p["message"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    fn assert_no_crash(&self) {
+        assert!(
+            !self.stderr.contains("panicked") && !self.stderr.contains("overflow"),
+            "crashed:\n{}",
+            self.stderr
+        );
+    }
+}
+
+fn connlint_with_stdin(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_connlint"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("NO_COLOR")
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(bytes) = stdin {
+        child.stdin.take().unwrap().write_all(bytes).unwrap();
+    }
+    let output = child.wait_with_output().unwrap();
+    let run = Run {
+        // No exit code: killed by a signal, e.g. a stack overflow.
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    run.assert_no_crash();
+    run
+}
+
+fn connlint(dir: &Path, args: &[&str]) -> Run {
+    connlint_with_stdin(dir, args, None)
+}
+
+fn tempdir() -> tempfile::TempDir {
+    // Not the default `.tmp` prefix: a hidden root would say nothing about hidden files.
+    tempfile::Builder::new()
+        .prefix("connlint-cli-")
+        .tempdir()
+        .unwrap()
+}
+
+fn write(dir: &Path, rel: &str, contents: impl AsRef<[u8]>) {
+    let path = dir.join(rel);
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).unwrap();
+    }
+    fs::write(path, contents).unwrap();
+}
+
+fn codes(run: &Run) -> Vec<String> {
+    run.findings()
+        .into_iter()
+        .map(|(code, _, _)| code)
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output formats
+
+#[test]
+fn json_has_exactly_the_documented_shape() {
+    let dir = tempdir();
+    write(dir.path(), "app/db.py", LEAK);
+    let run = connlint(dir.path(), &["check", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        run.json(),
+        json!({
+            "version": env!("CARGO_PKG_VERSION"),
+            "findings": [{
+                "code": "CL001",
+                "name": "connection-not-released",
+                "severity": "error",
+                "path": "app/db.py",
+                "line": 2,
+                "column": 12,
+                "end_line": 2,
+                "end_column": 26,
+                "message": "connection from `pool.getconn()` is not released on every path",
+                "function": "load",
+                "labels": [{
+                    "path": "app/db.py",
+                    "line": 4,
+                    "column": 9,
+                    "message": "returns here with it still held",
+                }],
+                "help": "give it back in a `finally:` block, or take it with the pool's context manager so every path returns it",
+            }],
+            "problems": [],
+            "files": 1,
+        })
+    );
+    // Nothing but the document on stdout, nothing on stderr.
+    assert!(run.stdout.starts_with('{') && run.stdout.ends_with("}\n"));
+    assert_eq!(run.stderr, "");
+}
+
+#[test]
+fn human_output_shows_title_snippet_labels_help_and_a_summary() {
+    let dir = tempdir();
+    write(dir.path(), "db.py", LEAK);
+    write(dir.path(), "ok.py", CLEAN);
+    let run = connlint(dir.path(), &["check"]);
+    assert_eq!(run.code, 1);
+    let out = &run.stdout;
+    assert!(
+        out.contains(
+            "× CL001 connection-not-released: connection from `pool.getconn()` is not released"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("╭─[db.py:2:12]"), "{out}");
+    assert!(out.contains(" 2 │     conn = pool.getconn()"), "{out}");
+    assert!(out.contains("`conn` is acquired here"), "{out}");
+    assert!(out.contains("returns here with it still held"), "{out}");
+    assert!(
+        out.contains("help: give it back in a `finally:` block"),
+        "{out}"
+    );
+    assert!(
+        !out.contains('\x1b'),
+        "no colour when not on a terminal: {out:?}"
+    );
+    assert_eq!(run.stderr, "Found 1 finding in 1 file (2 files checked).\n");
+
+    let colored = connlint(dir.path(), &["check", "--color", "always"]);
+    assert!(colored.stdout.contains('\x1b'));
+    let plain = connlint(dir.path(), &["check", "--color", "never"]);
+    assert_eq!(plain.stdout, run.stdout);
+}
+
+#[test]
+fn the_cli_and_render_human_plain_render_alike() {
+    let dir = tempdir();
+    write(dir.path(), "db.py", LEAK);
+    let run = connlint(dir.path(), &["check", "--color", "never"]);
+    let analysis =
+        connlint_rules::analyzer::analyze(connlint_rules::analyzer::Language::Python, LEAK);
+    let findings = connlint_rules::check(&analysis, &connlint_rules::Selection::default());
+    assert_eq!(
+        run.stdout,
+        connlint::render::render_human_plain("db.py", LEAK, &findings)
+    );
+}
+
+#[test]
+fn findings_are_sorted_by_path_then_position() {
+    let dir = tempdir();
+    write(dir.path(), "b.py", format!("{LEAK}\n{LEAK_ON_EXCEPTION}"));
+    write(dir.path(), "a/z.py", LEAK);
+    write(dir.path(), "a.py", LEAK);
+    let run = connlint(dir.path(), &["check", "--format", "json", "b.py", "."]);
+    assert_eq!(
+        run.findings(),
+        vec![
+            ("CL001".into(), "a.py".into(), 2),
+            ("CL001".into(), "a/z.py".into(), 2),
+            ("CL001".into(), "b.py".into(), 2),
+            ("CL002".into(), "b.py".into(), 8),
+        ]
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exit codes
+
+#[test]
+fn exit_codes_are_0_clean_1_findings_2_errors() {
+    let dir = tempdir();
+    write(dir.path(), "clean.py", CLEAN);
+    write(dir.path(), "leak.py", LEAK);
+
+    let clean = connlint(dir.path(), &["check", "clean.py"]);
+    assert_eq!(clean.code, 0);
+    assert_eq!(clean.stdout, "");
+    assert_eq!(clean.stderr, "No findings (1 file checked).\n");
+
+    assert_eq!(connlint(dir.path(), &["check", "leak.py"]).code, 1);
+    assert_eq!(connlint(dir.path(), &["check"]).code, 1);
+
+    let missing = connlint(dir.path(), &["check", "clean.py", "nope.py"]);
+    assert_eq!(missing.code, 2);
+    assert!(
+        missing
+            .stderr
+            .contains("nope.py: no such file or directory"),
+        "{}",
+        missing.stderr
+    );
+    assert_eq!(missing.stdout, "");
+
+    let unknown = connlint(dir.path(), &["check", "--select", "CL999"]);
+    assert_eq!(unknown.code, 2);
+    assert!(
+        unknown.stderr.contains("unknown rule `CL999`"),
+        "{}",
+        unknown.stderr
+    );
+
+    let usage = connlint(dir.path(), &["check", "--format", "sarif"]);
+    assert_eq!(usage.code, 2);
+    let usage = connlint(dir.path(), &["check", "--no-such-flag"]);
+    assert_eq!(usage.code, 2);
+    assert_eq!(connlint(dir.path(), &[]).code, 2);
+    assert_eq!(connlint(dir.path(), &["--help"]).code, 0);
+
+    write(dir.path(), "connlint.toml", "select = [\n");
+    let bad_config = connlint(dir.path(), &["check"]);
+    assert_eq!(bad_config.code, 2);
+    assert!(
+        bad_config.stderr.contains("connlint.toml, line 1"),
+        "{}",
+        bad_config.stderr
+    );
+}
+
+#[test]
+fn a_closed_stdout_pipe_ends_the_run_quietly() {
+    let dir = tempdir();
+    for i in 0..50 {
+        write(dir.path(), &format!("m{i}.py"), LEAK);
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_connlint"))
+        .args(["check"])
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the reading end before connlint writes anything.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+        "{stderr}"
+    );
+    assert!(
+        matches!(output.status.code(), Some(0 | 1)),
+        "{:?}",
+        output.status
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Standard input
+
+#[test]
+fn stdin_is_reported_under_the_given_name() {
+    let dir = tempdir();
+    let run = connlint_with_stdin(
+        dir.path(),
+        &[
+            "check",
+            "--stdin-filename",
+            "pkg/from_stdin.py",
+            "--format",
+            "json",
+        ],
+        Some(LEAK.as_bytes()),
+    );
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.findings(),
+        vec![("CL001".into(), "pkg/from_stdin.py".into(), 2)]
+    );
+    assert_eq!(run.json()["files"], 1);
+
+    let clean = connlint_with_stdin(
+        dir.path(),
+        &["check", "--stdin-filename", "x.py"],
+        Some(CLEAN.as_bytes()),
+    );
+    assert_eq!(clean.code, 0);
+
+    let binary = connlint_with_stdin(
+        dir.path(),
+        &["check", "--stdin-filename", "x.py", "--format", "json"],
+        Some(b"\0\x01\x02"),
+    );
+    assert_eq!(binary.code, 0);
+    assert_eq!(
+        binary.problems(),
+        vec![("x.py".into(), "binary file; skipped".into())]
+    );
+
+    write(dir.path(), "a.py", CLEAN);
+    let both = connlint_with_stdin(
+        dir.path(),
+        &["check", "--stdin-filename", "x.py", "a.py"],
+        Some(b""),
+    );
+    assert_eq!(both.code, 2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rule selection and suppression
+
+#[test]
+fn select_and_ignore_take_codes_names_prefixes_lists_and_repeats() {
+    let dir = tempdir();
+    write(
+        dir.path(),
+        "all.py",
+        format!("{LEAK}\n{LEAK_ON_EXCEPTION}\n{WITH_CONNECT}"),
+    );
+    let all = connlint(dir.path(), &["check", "--format", "json"]);
+    assert_eq!(codes(&all), ["CL001", "CL002", "CL008"]);
+
+    let run = |args: &[&str]| {
+        let mut full = vec!["check", "--format", "json"];
+        full.extend_from_slice(args);
+        codes(&connlint(dir.path(), &full))
+    };
+    assert_eq!(run(&["--select", "CL002"]), ["CL002"]);
+    assert_eq!(
+        run(&["--select", "CL001,context-manager-does-not-close"]),
+        ["CL001", "CL008"]
+    );
+    assert_eq!(
+        run(&["--select", "CL001", "--select", "CL008"]),
+        ["CL001", "CL008"]
+    );
+    assert_eq!(
+        run(&["--select", "ALL", "--ignore", "CL00"]),
+        Vec::<String>::new()
+    );
+    assert_eq!(run(&["--ignore", "CL001,CL008"]), ["CL002"]);
+    assert_eq!(
+        run(&[
+            "--ignore",
+            "connection-leaked-on-exception",
+            "--ignore",
+            "CL008"
+        ]),
+        ["CL001"]
+    );
+
+    let bad = connlint(dir.path(), &["check", "--ignore", "nope"]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("unknown rule `nope`"), "{}", bad.stderr);
+}
+
+#[test]
+fn suppression_comments_silence_findings_on_their_line() {
+    let dir = tempdir();
+    let trailing = LEAK.replace(
+        "pool.getconn()",
+        "pool.getconn()  # connlint: ignore[CL001]",
+    );
+    write(dir.path(), "trailing.py", trailing);
+    let above = LEAK.replace(
+        "    conn = pool.getconn()",
+        "    # connlint: ignore\n    conn = pool.getconn()",
+    );
+    write(dir.path(), "above.py", above);
+    let other_code = LEAK.replace(
+        "pool.getconn()",
+        "pool.getconn()  # connlint: ignore[CL002]",
+    );
+    write(dir.path(), "other_code.py", other_code);
+    let run = connlint(dir.path(), &["check", "--format", "json"]);
+    assert_eq!(
+        run.findings(),
+        vec![("CL001".into(), "other_code.py".into(), 2)]
+    );
+    assert_eq!(run.code, 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// File discovery
+
+#[test]
+fn gitignore_and_hidden_files_are_honoured_outside_git_repositories() {
+    let dir = tempdir();
+    write(dir.path(), ".gitignore", "generated/\nskip_me.py\n");
+    write(dir.path(), "generated/leak.py", LEAK);
+    write(dir.path(), "skip_me.py", LEAK);
+    write(dir.path(), "sub/.ignore", "also_skipped.py\n");
+    write(dir.path(), "sub/also_skipped.py", LEAK);
+    write(dir.path(), ".hidden/leak.py", LEAK);
+    write(dir.path(), "kept.py", LEAK);
+    write(dir.path(), "notes.txt", LEAK);
+
+    let run = connlint(dir.path(), &["check", "--format", "json"]);
+    assert_eq!(run.findings(), vec![("CL001".into(), "kept.py".into(), 2)]);
+    assert_eq!(run.json()["files"], 1);
+
+    // A file named on the command line is checked even when ignored.
+    let explicit = connlint(dir.path(), &["check", "--format", "json", "skip_me.py"]);
+    assert_eq!(
+        explicit.findings(),
+        vec![("CL001".into(), "skip_me.py".into(), 2)]
+    );
+
+    let no_ignore = connlint(dir.path(), &["check", "--format", "json", "--no-ignore"]);
+    let paths: Vec<String> = no_ignore
+        .findings()
+        .into_iter()
+        .map(|(_, p, _)| p)
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "generated/leak.py",
+            "kept.py",
+            "skip_me.py",
+            "sub/also_skipped.py"
+        ]
+    );
+}
+
+#[test]
+fn walked_paths_keep_the_form_they_were_given_in() {
+    let dir = tempdir();
+    write(dir.path(), "src/pkg/db.py", LEAK);
+    let relative = connlint(dir.path(), &["check", "--format", "json", "src"]);
+    assert_eq!(
+        relative.findings(),
+        vec![("CL001".into(), "src/pkg/db.py".into(), 2)]
+    );
+    let dotted = connlint(dir.path(), &["check", "--format", "json", "./src"]);
+    assert_eq!(
+        dotted.findings(),
+        vec![("CL001".into(), "src/pkg/db.py".into(), 2)]
+    );
+    let absolute = dir.path().join("src");
+    let run = connlint(
+        dir.path(),
+        &["check", "--format", "json", absolute.to_str().unwrap()],
+    );
+    let expected = dir.path().join("src/pkg/db.py");
+    assert_eq!(
+        run.findings(),
+        vec![("CL001".into(), expected.to_str().unwrap().into(), 2)]
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// `connlint rule`
+
+#[test]
+fn rule_prints_documentation_and_lists_rules() {
+    let dir = tempdir();
+    let doc = connlint(dir.path(), &["rule", "CL001"]);
+    assert_eq!(doc.code, 0);
+    assert!(
+        doc.stdout.starts_with("# CL001 connection-not-released\n"),
+        "{}",
+        doc.stdout
+    );
+    for heading in [
+        "## What it does",
+        "## Why is this bad?",
+        "## Example",
+        "Use instead:",
+        "## Known limitations",
+    ] {
+        assert!(doc.stdout.contains(heading), "{heading}");
+    }
+    let by_name = connlint(dir.path(), &["rule", "connection-not-released"]);
+    assert_eq!(by_name.stdout, doc.stdout);
+
+    let all = connlint(dir.path(), &["rule", "--all"]);
+    assert_eq!(all.code, 0);
+    let lines: Vec<&str> = all.stdout.lines().collect();
+    assert_eq!(lines.len(), connlint_rules::all_rules().len());
+    let first: Vec<&str> = lines[0].split_whitespace().collect();
+    assert_eq!(
+        &first[..4],
+        ["CL001", "connection-not-released", "error", "on"]
+    );
+    assert!(lines[0].contains("Checks for connections"), "{}", lines[0]);
+    assert_eq!(connlint(dir.path(), &["rule"]).stdout, all.stdout);
+
+    let unknown = connlint(dir.path(), &["rule", "CL999"]);
+    assert_eq!(unknown.code, 2);
+    assert_eq!(unknown.stdout, "");
+    assert!(
+        unknown.stderr.contains("unknown rule `CL999`"),
+        "{}",
+        unknown.stderr
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Configuration
+
+#[test]
+fn connlint_toml_selects_ignores_and_excludes() {
+    let dir = tempdir();
+    write(
+        dir.path(),
+        "all.py",
+        format!("{LEAK}\n{LEAK_ON_EXCEPTION}\n{WITH_CONNECT}"),
+    );
+    write(dir.path(), "migrations/0001.py", LEAK);
+    write(dir.path(), "app/migrations/0002.py", LEAK);
+    write(dir.path(), "tests/fixtures/f.py", LEAK);
+    write(dir.path(), "tests/test_x.py", LEAK);
+    write(dir.path(), "schema_pb2.py", LEAK);
+    write(
+        dir.path(),
+        "connlint.toml",
+        "select = [\"CL00\"]\nignore = [\"CL008\"]\nexclude = [\"migrations\", \"tests/fixtures/**\", \"*_pb2.py\"]\n",
+    );
+    let run = connlint(dir.path(), &["check", "--format", "json"]);
+    assert_eq!(
+        run.findings(),
+        vec![
+            ("CL001".into(), "all.py".into(), 2),
+            ("CL002".into(), "all.py".into(), 8),
+            ("CL001".into(), "tests/test_x.py".into(), 2),
+        ]
+    );
+    // Found from a subdirectory too, with `exclude` still relative to the file's folder.
+    let sub = connlint(
+        &dir.path().join("tests"),
+        &["check", "--format", "json", "."],
+    );
+    assert_eq!(
+        sub.findings(),
+        vec![("CL001".into(), "test_x.py".into(), 2)]
+    );
+
+    // The command line's --select replaces the configured set; --ignore removes from it.
+    let cli = connlint(
+        dir.path(),
+        &["check", "--format", "json", "--select", "CL008", "all.py"],
+    );
+    assert_eq!(codes(&cli), ["CL008"]);
+    let cli = connlint(
+        dir.path(),
+        &["check", "--format", "json", "--ignore", "CL002", "all.py"],
+    );
+    assert_eq!(codes(&cli), ["CL001"]);
+}
+
+#[test]
+fn pyproject_tool_connlint_is_read_and_other_tables_are_left_alone() {
+    let dir = tempdir();
+    write(dir.path(), "all.py", format!("{LEAK}\n{LEAK_ON_EXCEPTION}"));
+    write(
+        dir.path(),
+        "pyproject.toml",
+        "[project]\nname = \"demo\"\n\n[tool.black]\nline-length = 100\n\n[tool.connlint]\nignore = [\"CL001\"]\n",
+    );
+    let run = connlint(dir.path(), &["check", "--format", "json"]);
+    assert_eq!(codes(&run), ["CL002"]);
+
+    // A pyproject.toml without [tool.connlint] is not a configuration: the search goes on up.
+    let inner = dir.path().join("inner");
+    write(&inner, "pyproject.toml", "[project]\nname = \"inner\"\n");
+    write(&inner, "x.py", LEAK);
+    let run = connlint(&inner, &["check", "--format", "json"]);
+    assert_eq!(codes(&run), Vec::<String>::new());
+
+    // connlint.toml beats pyproject.toml in the same folder.
+    write(dir.path(), "connlint.toml", "select = [\"CL001\"]\n");
+    let run = connlint(dir.path(), &["check", "--format", "json", "all.py"]);
+    assert_eq!(codes(&run), ["CL001"]);
+}
+
+#[test]
+fn config_flag_names_the_file_and_understands_pyproject() {
+    let dir = tempdir();
+    write(dir.path(), "all.py", format!("{LEAK}\n{LEAK_ON_EXCEPTION}"));
+    write(dir.path(), "connlint.toml", "select = [\"CL001\"]\n");
+    write(dir.path(), "conf/strict.toml", "select = [\"CL002\"]\n");
+    write(
+        dir.path(),
+        "conf/pyproject.toml",
+        "[tool.connlint]\nignore = [\"CL002\"]\n",
+    );
+    let run = connlint(
+        dir.path(),
+        &["check", "--format", "json", "--config", "conf/strict.toml"],
+    );
+    assert_eq!(codes(&run), ["CL002"]);
+    let run = connlint(
+        dir.path(),
+        &[
+            "check",
+            "--format",
+            "json",
+            "--config",
+            "conf/pyproject.toml",
+        ],
+    );
+    assert_eq!(codes(&run), ["CL001"]);
+    let missing = connlint(dir.path(), &["check", "--config", "conf/nope.toml"]);
+    assert_eq!(missing.code, 2);
+    assert!(
+        missing.stderr.contains("conf/nope.toml"),
+        "{}",
+        missing.stderr
+    );
+}
+
+#[test]
+fn bad_configuration_is_an_error_naming_the_file_and_line() {
+    let dir = tempdir();
+    write(dir.path(), "a.py", CLEAN);
+    let cases = [
+        (
+            "select = [\"CL001\"]\nselct = [\"CL002\"]\n",
+            "connlint.toml, line 2: unknown field `selct`",
+        ),
+        (
+            "select = \"CL001\"\n",
+            "connlint.toml, line 1: invalid type: string \"CL001\", expected a sequence",
+        ),
+        (
+            "ignore = [\"CL001\",\n  \"CL999\"]\n",
+            "connlint.toml, line 2: unknown rule `CL999`",
+        ),
+        ("select = [\n", "connlint.toml, line 1:"),
+        (
+            "exclude = [\"a[b\"]\n",
+            "connlint.toml, line 1: `a[b` in `exclude` is not a valid glob",
+        ),
+    ];
+    for (text, expected) in cases {
+        write(dir.path(), "connlint.toml", text);
+        let run = connlint(dir.path(), &["check"]);
+        assert_eq!(run.code, 2, "{text}");
+        assert!(run.stderr.contains(expected), "{text}:\n{}", run.stderr);
+        assert_eq!(run.stdout, "");
+    }
+    fs::remove_file(dir.path().join("connlint.toml")).unwrap();
+    write(
+        dir.path(),
+        "pyproject.toml",
+        "[tool.connlint]\nselect = [\"CL001\"]\nmax_connections = 5\n",
+    );
+    let run = connlint(dir.path(), &["check"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("pyproject.toml, line 3: unknown field `max_connections`"),
+        "{}",
+        run.stderr
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bad input: a problem entry each, the other files still analysed, never a crash
+
+#[test]
+fn a_syntax_error_is_a_problem_and_intact_functions_are_still_checked() {
+    let dir = tempdir();
+    write(
+        dir.path(),
+        "broken.py",
+        format!("def broken(:\n    pass\n\n{LEAK}"),
+    );
+    let run = connlint(dir.path(), &["check", "--format", "json"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.findings(),
+        vec![("CL001".into(), "broken.py".into(), 5)]
+    );
+    let problems = run.problems();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].0, "broken.py");
+    assert!(
+        problems[0].1.starts_with("line 1, column "),
+        "{}",
+        problems[0].1
+    );
+    assert!(problems[0].1.contains("syntax error"), "{}", problems[0].1);
+
+    let human = connlint(dir.path(), &["check"]);
+    assert!(
+        human.stderr.contains("warning: broken.py: line 1, column "),
+        "{}",
+        human.stderr
+    );
+    assert!(
+        human
+            .stderr
+            .ends_with("Found 1 finding in 1 file (1 file checked, 1 problem).\n"),
+        "{}",
+        human.stderr
+    );
+
+    // --strict: a file that could not be fully analysed makes the exit code 2.
+    assert_eq!(connlint(dir.path(), &["check", "--strict"]).code, 2);
+}
+
+#[test]
+fn non_utf8_binary_and_too_large_files_are_skipped_with_a_problem() {
+    let dir = tempdir();
+    write(dir.path(), "latin1.py", b"# caf\xe9\nx = 1\n");
+    write(dir.path(), "blob.py", b"x = 1\n\0\0\0\x7fELF");
+    let big = fs::File::create(dir.path().join("huge.py")).unwrap();
+    big.set_len(40 * 1024 * 1024).unwrap();
+    write(dir.path(), "leak.py", LEAK);
+    let run = connlint(dir.path(), &["check", "--format", "json"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(run.findings(), vec![("CL001".into(), "leak.py".into(), 2)]);
+    assert_eq!(
+        run.problems(),
+        vec![
+            ("blob.py".into(), "binary file; skipped".into()),
+            (
+                "huge.py".into(),
+                "file is 40.0 MiB, over the 32 MiB limit; skipped".into()
+            ),
+            (
+                "latin1.py".into(),
+                "not valid UTF-8 (first bad byte at offset 5); skipped".into()
+            ),
+        ]
+    );
+    assert_eq!(run.json()["files"], 4);
+    assert_eq!(connlint(dir.path(), &["check", "--strict"]).code, 2);
+    // Without --strict, skipped files alone do not fail the run.
+    fs::remove_file(dir.path().join("leak.py")).unwrap();
+    assert_eq!(connlint(dir.path(), &["check"]).code, 0);
+}
+
+#[test]
+fn unreadable_files_and_symlink_loops_are_problems() {
+    let dir = tempdir();
+    write(dir.path(), "leak.py", LEAK);
+    write(dir.path(), "locked.py", LEAK);
+    std::os::unix::fs::symlink(".", dir.path().join("loop")).unwrap();
+    std::os::unix::fs::symlink("missing.py", dir.path().join("dangling.py")).unwrap();
+    let locked = dir.path().join("locked.py");
+    fs::set_permissions(&locked, std::os::unix::fs::PermissionsExt::from_mode(0o000)).unwrap();
+    // root reads anything: then the file is simply analysed.
+    let is_root = fs::read(&locked).is_ok();
+
+    let run = connlint(dir.path(), &["check", "--format", "json"]);
+    assert_eq!(run.code, 1);
+    let problems = run.problems();
+    assert!(
+        problems
+            .iter()
+            .any(|(p, m)| p == "loop" && m.starts_with("symlink loop")),
+        "{problems:?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|(p, m)| p == "dangling.py" && m.starts_with("cannot read")),
+        "{problems:?}"
+    );
+    if !is_root {
+        assert!(
+            problems
+                .iter()
+                .any(|(p, m)| p == "locked.py" && m.starts_with("cannot read")),
+            "{problems:?}"
+        );
+    }
+    assert!(run
+        .findings()
+        .contains(&("CL001".into(), "leak.py".into(), 2)));
+    fs::set_permissions(&locked, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+}
+
+#[test]
+fn a_ten_megabyte_file_finishes() {
+    let dir = tempdir();
+    let mut text = String::with_capacity(10_500_000);
+    let mut i = 0;
+    while text.len() < 10_000_000 {
+        if i % 100 == 0 {
+            text.push_str(&LEAK.replace("def load(", &format!("def load_{i}(")));
+        } else {
+            text.push_str(&format!(
+                "def helper_{i}(items, factor={i}):\n    total = 0\n    for item in items:\n        if item > factor:\n            total += item * factor\n    return total\n"
+            ));
+        }
+        text.push('\n');
+        i += 1;
+    }
+    write(dir.path(), "generated.py", &text);
+    let started = std::time::Instant::now();
+    // The human format, whose snippets must not rescan the file for every finding.
+    let run = connlint(dir.path(), &["check"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let leaks = (0..i).step_by(100).count();
+    assert_eq!(
+        run.stdout
+            .matches("× CL001 connection-not-released")
+            .count(),
+        leaks
+    );
+    assert!(
+        run.stderr
+            .starts_with(&format!("Found {leaks} findings in 1 file")),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        started.elapsed().as_secs() < 120,
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn deep_nesting_never_crashes() {
+    let dir = tempdir();
+    let depth = 5000;
+    let parens = format!("x = {}1{}\n", "(".repeat(depth), ")".repeat(depth));
+    write(dir.path(), "parens.py", &parens);
+    let parens_in_function = format!(
+        "def f(pool):\n    conn = pool.getconn()\n    x = {}conn{}\n",
+        "(".repeat(depth),
+        ")".repeat(depth)
+    );
+    write(dir.path(), "parens_in_function.py", &parens_in_function);
+    let mut ifs = String::from("def f(pool):\n conn = pool.getconn()\n");
+    for level in 1..depth {
+        ifs.push_str(&" ".repeat(level));
+        ifs.push_str("if True:\n");
+    }
+    ifs.push_str(&" ".repeat(depth));
+    ifs.push_str("pool.putconn(conn)\n");
+    write(dir.path(), "ifs.py", &ifs);
+    let chain = format!(
+        "def f(pool):\n    conn = pool.getconn()\n    return {}\n",
+        vec!["conn"; depth].join(" + ")
+    );
+    write(dir.path(), "chain.py", &chain);
+    let plain_chain = format!("def f(a):\n    return {}\n", vec!["a"; depth].join(" + "));
+    write(dir.path(), "plain_chain.py", &plain_chain);
+    write(dir.path(), "leak.py", LEAK);
+
+    let run = connlint(dir.path(), &["check", "--format", "json"]);
+    assert!(matches!(run.code, 0 | 1), "{}\n{}", run.code, run.stderr);
+    assert_eq!(run.json()["files"], 6);
+    assert!(run
+        .findings()
+        .contains(&("CL001".into(), "leak.py".into(), 2)));
+    let strict = connlint(dir.path(), &["check", "--strict"]);
+    assert!(matches!(strict.code, 0..=2), "{}", strict.stderr);
+}
