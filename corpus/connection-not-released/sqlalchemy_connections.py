@@ -27,3 +27,11 @@ def select_one_session_block(engine):
 def select_one_in_transaction(engine):
     with engine.begin() as conn:
         return conn.execute(text("SELECT 1")).scalar()
+
+
+# a generator that yields query results and never closes its session: the session keeps its
+# connection checked out after the consumer is done
+def stream_numbers(engine, n=3):
+    session = Session(engine)  # expect: CL001
+    for i in range(n):
+        yield session.execute(text("SELECT :i"), {"i": i}).scalar()

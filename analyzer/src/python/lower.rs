@@ -39,6 +39,7 @@ pub(crate) fn lower(
         depth: 0,
         too_deep: None,
         stacks: Vec::new(),
+        lends: false,
     };
     let body = if unit.is_module {
         Some(unit.node)
@@ -48,6 +49,8 @@ pub(crate) fn lower(
     let Some(body) = body else {
         return Lowered::TooDeep(unit.name_span);
     };
+    l.lends = unit.context_manager
+        || (!unit.is_module && generator_that_releases(ctx.text_of(Some(body))));
     l.prescan(body);
     if !unit.is_module {
         l.parameters();
@@ -75,6 +78,23 @@ pub(crate) fn lower(
         outcomes,
         end,
     }
+}
+
+/// A generator body that also releases connections: it keeps ownership across its `yield`.
+fn generator_that_releases(body: &str) -> bool {
+    let has_yield = body
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .any(|w| w == "yield");
+    has_yield
+        && [
+            ".close(",
+            ".putconn(",
+            ".release(",
+            ".aclose(",
+            ".terminate(",
+        ]
+        .iter()
+        .any(|call| body.contains(call))
 }
 
 /// Where falling off the end of a body happens: its last simple statement (descending into the
@@ -175,6 +195,9 @@ impl Value {
 struct Lower<'a, 't> {
     ctx: &'a FileCtx<'t>,
     unit: &'a Unit<'t>,
+    /// `yield` lends the connection instead of handing it over: a `@contextmanager` generator,
+    /// or any generator that releases connections itself (a FastAPI-style dependency).
+    lends: bool,
     summaries: &'a HashMap<String, UserSummary>,
     cfg: Cfg,
     /// The node control is at; `None` after a jump (the following code is unreachable).
@@ -1531,7 +1554,7 @@ impl<'a, 't> Lower<'a, 't> {
             Some(inner) => self.expr(inner),
             None => Value::Other,
         };
-        if self.unit.context_manager {
+        if self.lends {
             // The with-body runs here; its exception is raised at the `yield`. A temporary
             // yielded can never be released afterwards.
             if let Value::Temp(a) = v {
