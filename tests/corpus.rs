@@ -82,6 +82,14 @@ fn corpus_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus")
 }
 
+/// A corpus file's path below `corpus/`, as findings and messages show it.
+fn relative(path: &Path) -> String {
+    path.strip_prefix(corpus_root())
+        .unwrap()
+        .display()
+        .to_string()
+}
+
 fn corpus_files() -> Vec<PathBuf> {
     let mut files = Vec::new();
     let mut stack = vec![corpus_root()];
@@ -135,11 +143,7 @@ fn corpus_annotations_match_findings_exactly() {
     let (mut passed, mut failed) = (0, 0);
     for path in corpus_files() {
         let text = fs::read_to_string(&path).unwrap();
-        let rel = path
-            .strip_prefix(corpus_root())
-            .unwrap()
-            .display()
-            .to_string();
+        let rel = relative(&path);
         let expected = annotations(&text);
         let selection = selection_for(&path);
         for (line, code, _) in &expected {
@@ -196,11 +200,7 @@ fn corpus_annotations_match_findings_exactly() {
 fn corpus_rendered_snapshots() {
     for path in corpus_files() {
         let text = fs::read_to_string(&path).unwrap();
-        let rel = path
-            .strip_prefix(corpus_root())
-            .unwrap()
-            .display()
-            .to_string();
+        let rel = relative(&path);
         let checked = connlint_rules::check_source(Language::Python, &text, &selection_for(&path));
         let mut rendered = connlint::render::render_human_plain(&rel, &text, &checked.findings);
         if rendered.is_empty() {

@@ -11,7 +11,10 @@ use std::collections::HashMap;
 use tree_sitter::Node;
 
 use super::fields::{FieldExt, F};
-use super::{has_keyword, span, AcqMeta, FileCtx, Lowered, Unit, UserSummary, MAX_DEPTH};
+use super::{
+    has_keyword, is_statement_container, span, AcqMeta, FileCtx, Lowered, Unit, UserSummary,
+    MAX_DEPTH,
+};
 use crate::flow::{
     self, AcqId, AcqSite, Cfg, EdgeKind, Effect, NodeId, Operand, ReleaseHow, TransferHow, VarId,
     EXCEPTION_EXIT, NORMAL_EXIT,
@@ -506,25 +509,7 @@ impl<'a, 't> Lower<'a, 't> {
                 _ => {}
             }
             // Only statements can hold these; expressions are most of the tree.
-            let container = matches!(
-                n.kind(),
-                "block"
-                    | "module"
-                    | "if_statement"
-                    | "elif_clause"
-                    | "else_clause"
-                    | "for_statement"
-                    | "while_statement"
-                    | "try_statement"
-                    | "except_clause"
-                    | "except_group_clause"
-                    | "finally_clause"
-                    | "with_statement"
-                    | "with_clause"
-                    | "match_statement"
-                    | "case_clause"
-                    | "expression_statement"
-            );
+            let container = is_statement_container(n.kind());
             if container && stack.len() < 4096 {
                 stack.extend(n.named_children(&mut cursor));
             }
@@ -825,6 +810,20 @@ impl<'a, 't> Lower<'a, 't> {
         for v in on_true {
             self.emit(Effect::AssumeFalsy(v), span(s));
         }
+        let exhausted = if infinite { None } else { test };
+        self.loop_body(s, header, after, exhausted, &on_false);
+    }
+
+    /// The body of a loop (with `break`/`continue` targets), then, from `exhausted` (where the
+    /// loop ends without `break`; `None` for `while True`), the `else` block, then `after`.
+    fn loop_body(
+        &mut self,
+        s: Node<'t>,
+        header: NodeId,
+        after: NodeId,
+        exhausted: Option<NodeId>,
+        falsy: &[VarId],
+    ) {
         self.frames.push(Frame::Loop {
             brk: after,
             cont: header,
@@ -836,8 +835,8 @@ impl<'a, 't> Lower<'a, 't> {
         if let Some(c) = self.cur {
             self.cfg.link(c, header, EdgeKind::Normal);
         }
-        self.cur = if infinite { None } else { test };
-        for v in on_false {
+        self.cur = exhausted;
+        for &v in falsy {
             self.emit(Effect::AssumeFalsy(v), span(s));
         }
         if let Some(body) = s.field(F::Alternative).and_then(|a| a.field(F::Body)) {
@@ -862,25 +861,7 @@ impl<'a, 't> Lower<'a, 't> {
         if let Some(left) = s.field(F::Left) {
             self.bind_target(left, Value::Other);
         }
-        self.frames.push(Frame::Loop {
-            brk: after,
-            cont: header,
-        });
-        if let Some(body) = s.field(F::Body) {
-            self.block(body);
-        }
-        self.frames.pop();
-        if let Some(c) = self.cur {
-            self.cfg.link(c, header, EdgeKind::Normal);
-        }
-        self.cur = Some(next);
-        if let Some(body) = s.field(F::Alternative).and_then(|a| a.field(F::Body)) {
-            self.block(body);
-        }
-        if let Some(c) = self.cur {
-            self.cfg.link(c, after, EdgeKind::Normal);
-        }
-        self.cur = Some(after);
+        self.loop_body(s, header, after, Some(next), &[]);
     }
 
     fn match_statement(&mut self, s: Node<'t>) {

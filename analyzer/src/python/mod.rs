@@ -294,21 +294,7 @@ impl<'t> FileCtx<'t> {
                 }
                 // Imports, definitions and assignments are statements: expressions need not be
                 // walked (most of the tree's nodes).
-                "module"
-                | "block"
-                | "if_statement"
-                | "elif_clause"
-                | "else_clause"
-                | "for_statement"
-                | "while_statement"
-                | "try_statement"
-                | "except_clause"
-                | "except_group_clause"
-                | "finally_clause"
-                | "with_statement"
-                | "match_statement"
-                | "case_clause"
-                | "decorated_definition" => {}
+                kind if is_statement_container(kind) => {}
                 _ => continue,
             }
             if depth > MAX_DEPTH * 4 {
@@ -659,6 +645,30 @@ fn enclosing_class(node: Node, ctx: &FileCtx) -> Option<String> {
         cur = n.parent();
     }
     None
+}
+
+/// Node kinds whose children include statements: the only ones a statement-level walk enters.
+pub(crate) fn is_statement_container(kind: &str) -> bool {
+    matches!(
+        kind,
+        "module"
+            | "block"
+            | "if_statement"
+            | "elif_clause"
+            | "else_clause"
+            | "for_statement"
+            | "while_statement"
+            | "try_statement"
+            | "except_clause"
+            | "except_group_clause"
+            | "finally_clause"
+            | "with_statement"
+            | "with_clause"
+            | "match_statement"
+            | "case_clause"
+            | "decorated_definition"
+            | "expression_statement"
+    )
 }
 
 pub(crate) fn span(node: Node) -> Span {
