@@ -27,7 +27,7 @@ pub(crate) struct CheckArgs {
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
-    /// Output format. `json` is printed pretty, to stdout.
+    /// Output format, to stdout. With `human`, problems and the summary go to stderr.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
 
@@ -58,6 +58,21 @@ pub(crate) struct CheckArgs {
     #[arg(long)]
     pub no_ignore: bool,
 
+    /// Report only findings that are not in this baseline file (written by --write-baseline).
+    /// Entries that no longer match are counted in the summary.
+    #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]
+    pub baseline: Option<PathBuf>,
+
+    /// Record every finding of this run in a baseline file instead of reporting them, and exit 0
+    /// (2 if the file cannot be written).
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+
+    /// Also report `# connlint: ignore` comments that silence nothing (code
+    /// `unused-suppression`, a warning that counts as a finding).
+    #[arg(long)]
+    pub report_unused_suppressions: bool,
+
     /// When to colour the output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
@@ -69,6 +84,10 @@ pub(crate) enum Format {
     Human,
     /// One JSON document with the findings, the problems and the number of files checked.
     Json,
+    /// SARIF 2.1.0, for code scanning (GitHub, GitLab, Azure DevOps and other SARIF viewers).
+    Sarif,
+    /// GitHub Actions workflow commands: one annotation per finding and problem.
+    Github,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -1,25 +1,34 @@
-//! Configuration: `connlint.toml`, or the `[tool.connlint]` table of `pyproject.toml`.
+//! Configuration: `connlint.toml`, the `[tool.connlint]` table of `pyproject.toml`, or the
+//! `[package.metadata.connlint]` / `[workspace.metadata.connlint]` table of `Cargo.toml`.
 //!
-//! The file is found by walking up from the current directory (the first `connlint.toml`, or
-//! `pyproject.toml` with a `[tool.connlint]` table, wins; `connlint.toml` wins over a
-//! `pyproject.toml` in the same folder); `--config FILE` names it instead. Keys:
+//! The file is found by walking up from the current directory: the first folder that has one
+//! wins, and within a folder `connlint.toml` comes first, then `pyproject.toml`, then
+//! `Cargo.toml`. A `pyproject.toml` or `Cargo.toml` without the table is not a configuration and
+//! the search goes on. `--config FILE` names the file instead. Keys:
 //!
 //! ```toml
 //! select = ["CL001", "connection-leaked-on-exception"]  # replaces the default rule set
 //! ignore = ["CL008"]                                     # removed from it
 //! exclude = ["migrations", "tests/fixtures/**"]          # paths not walked
+//!
+//! [per-file-ignores]                                     # rules not reported in some files
+//! "tests/**" = ["CL001", "CL002"]
+//! "conftest.py" = ["ALL"]
 //! ```
 //!
-//! An `exclude` pattern without a `/` (a trailing one aside) matches a file or folder name
-//! anywhere (`migrations`, `build/`, `*_pb2.py`); one that starts with `/` or `./` or has a `/`
-//! inside matches the path relative to the configuration file's folder (`tests/fixtures/**`,
-//! `/build`). Files named on the command line are always checked.
+//! An `exclude` or `per-file-ignores` pattern without a `/` (a trailing one aside) matches a
+//! file or folder name anywhere (`migrations`, `build/`, `*_pb2.py`); one that starts with `/`
+//! or `./` or has a `/` inside matches the path relative to the configuration file's folder
+//! (`tests/fixtures/**`, `/build`). A pattern that matches a folder covers everything in it.
+//! Files named on the command line are always checked, and `per-file-ignores` applies to them
+//! too.
 
+use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use connlint_rules::{Selection, SelectionError};
-use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use globset::{Glob, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
 use miette::{NamedSource, SourceSpan};
 use serde::Deserialize;
 use toml::Spanned;
@@ -30,6 +39,9 @@ pub(crate) struct Config {
     select: Option<Vec<String>>,
     ignore: Vec<String>,
     pub exclude: Exclude,
+    pub per_file_ignores: PerFileIgnores,
+    /// `[functions]`: acquire/release functions of code connlint does not model.
+    pub declared: connlint_analyzer::Declarations,
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -52,13 +64,24 @@ pub(crate) enum ConfigError {
     },
 }
 
-/// The keys of `connlint.toml` and `[tool.connlint]`.
+/// The keys of `connlint.toml`, `[tool.connlint]` and `[*.metadata.connlint]`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Options {
     select: Option<Vec<Spanned<String>>>,
     ignore: Option<Vec<Spanned<String>>>,
     exclude: Option<Vec<Spanned<String>>>,
+    #[serde(rename = "per-file-ignores")]
+    per_file_ignores: Option<BTreeMap<Spanned<String>, Vec<Spanned<String>>>>,
+    functions: Option<Functions>,
+}
+
+/// `[functions]`: `acquire = ["vendor.db.borrow", ".take"]`, `release = [...]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Functions {
+    acquire: Option<Vec<Spanned<String>>>,
+    release: Option<Vec<Spanned<String>>>,
 }
 
 /// A `pyproject.toml`: everything but `[tool.connlint]` belongs to other tools.
@@ -70,6 +93,41 @@ struct Pyproject {
 #[derive(Debug, Deserialize)]
 struct Tools {
     connlint: Option<Options>,
+}
+
+/// A `Cargo.toml`: only `[package.metadata.connlint]` and `[workspace.metadata.connlint]`.
+#[derive(Debug, Deserialize)]
+struct CargoManifest {
+    package: Option<CargoSection>,
+    workspace: Option<CargoSection>,
+}
+
+#[derive(Debug, Deserialize)]
+struct CargoSection {
+    metadata: Option<CargoMetadata>,
+}
+
+#[derive(Debug, Deserialize)]
+struct CargoMetadata {
+    connlint: Option<Spanned<Options>>,
+}
+
+/// Which kind of file holds the configuration, by its name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Connlint,
+    Pyproject,
+    Cargo,
+}
+
+impl Kind {
+    fn of(path: &Path) -> Kind {
+        match path.file_name().and_then(|n| n.to_str()) {
+            Some("pyproject.toml") => Kind::Pyproject,
+            Some("Cargo.toml") => Kind::Cargo,
+            _ => Kind::Connlint,
+        }
+    }
 }
 
 impl Config {
@@ -113,36 +171,28 @@ impl Config {
 pub(crate) fn load(explicit: Option<&Path>, cwd: &Path) -> Result<Config, ConfigError> {
     if let Some(path) = explicit {
         let text = read(path)?;
-        let options = if is_pyproject(path) {
-            parse_pyproject(path, &text)?.unwrap_or_default()
-        } else {
-            parse(path, &text)?
-        };
+        let options = parse_any(Kind::of(path), path, &text)?.unwrap_or_default();
         return build(path, cwd, &text, options);
     }
     for dir in cwd.ancestors() {
-        // Shown relative when it sits in the current directory, absolute otherwise.
-        let at = |name: &str| {
-            if dir == cwd {
+        for name in ["connlint.toml", "pyproject.toml", "Cargo.toml"] {
+            // Shown relative when it sits in the current directory, absolute otherwise.
+            let path = if dir == cwd {
                 PathBuf::from(name)
             } else {
                 dir.join(name)
-            }
-        };
-        let path = at("connlint.toml");
-        if path.is_file() {
-            let text = read(&path)?;
-            let options = parse(&path, &text)?;
-            return build(&path, cwd, &text, options);
-        }
-        let path = at("pyproject.toml");
-        // Ex) a pyproject.toml for other tools only: not parsed, so its mistakes are not ours.
-        if path.is_file() {
-            let text = read(&path)?;
-            if !text.contains("connlint") {
+            };
+            if !path.is_file() {
                 continue;
             }
-            if let Some(options) = parse_pyproject(&path, &text)? {
+            let text = read(&path)?;
+            let kind = Kind::of(&path);
+            // Ex) a pyproject.toml or Cargo.toml for other tools only: not parsed, so its
+            // mistakes are not ours.
+            if kind != Kind::Connlint && !text.contains("connlint") {
+                continue;
+            }
+            if let Some(options) = parse_any(kind, &path, &text)? {
                 return build(&path, cwd, &text, options);
             }
         }
@@ -150,8 +200,14 @@ pub(crate) fn load(explicit: Option<&Path>, cwd: &Path) -> Result<Config, Config
     Ok(Config::default())
 }
 
-fn is_pyproject(path: &Path) -> bool {
-    path.file_name().is_some_and(|n| n == "pyproject.toml")
+/// The options in a file of that kind; `None` when a pyproject.toml or Cargo.toml has no
+/// connlint table.
+fn parse_any(kind: Kind, path: &Path, text: &str) -> Result<Option<Options>, ConfigError> {
+    match kind {
+        Kind::Connlint => parse(path, text).map(Some),
+        Kind::Pyproject => parse_pyproject(path, text),
+        Kind::Cargo => parse_cargo(path, text),
+    }
 }
 
 fn read(path: &Path) -> Result<String, ConfigError> {
@@ -168,6 +224,22 @@ fn parse(path: &Path, text: &str) -> Result<Options, ConfigError> {
 fn parse_pyproject(path: &Path, text: &str) -> Result<Option<Options>, ConfigError> {
     let doc: Pyproject = toml::from_str(text).map_err(|err| toml_error(path, text, &err))?;
     Ok(doc.tool.and_then(|t| t.connlint))
+}
+
+fn parse_cargo(path: &Path, text: &str) -> Result<Option<Options>, ConfigError> {
+    let doc: CargoManifest = toml::from_str(text).map_err(|err| toml_error(path, text, &err))?;
+    let table = |section: Option<CargoSection>| section.and_then(|s| s.metadata?.connlint);
+    match (table(doc.package), table(doc.workspace)) {
+        (Some(_), Some(workspace)) => Err(invalid(
+            path,
+            text,
+            Some(workspace.span()),
+            "both [package.metadata.connlint] and [workspace.metadata.connlint] are set; keep one"
+                .into(),
+        )),
+        (Some(options), None) | (None, Some(options)) => Ok(Some(options.into_inner())),
+        (None, None) => Ok(None),
+    }
 }
 
 fn toml_error(path: &Path, text: &str, err: &toml::de::Error) -> ConfigError {
@@ -208,15 +280,50 @@ fn invalid(
 
 fn build(path: &Path, cwd: &Path, text: &str, options: Options) -> Result<Config, ConfigError> {
     // Unknown rules are reported at their entry in the file, not later as a bare code.
-    for entry in options.select.iter().chain(options.ignore.iter()).flatten() {
+    let per_file_codes = options
+        .per_file_ignores
+        .iter()
+        .flatten()
+        .flat_map(|(_, v)| v);
+    for entry in options
+        .select
+        .iter()
+        .chain(options.ignore.iter())
+        .flatten()
+        .chain(per_file_codes)
+    {
         if let Err(err) = Selection::from_lists(Some(&[entry.get_ref().as_str()]), &[]) {
             return Err(invalid(path, text, Some(entry.span()), err.to_string()));
         }
     }
     let root = absolute(cwd, path.parent().unwrap_or(Path::new("")));
     let patterns = options.exclude.unwrap_or_default();
-    let exclude = Exclude::new(root, &patterns)
+    let exclude = Exclude::new(root.clone(), &patterns)
         .map_err(|(i, message)| invalid(path, text, patterns.get(i).map(Spanned::span), message))?;
+    let per_file_ignores = PerFileIgnores::new(root, options.per_file_ignores.unwrap_or_default())
+        .map_err(|(span, message)| invalid(path, text, Some(span), message))?;
+    let functions = options.functions.unwrap_or_default();
+    for entry in functions
+        .acquire
+        .iter()
+        .chain(functions.release.iter())
+        .flatten()
+    {
+        let name = entry.get_ref().trim();
+        let body = name.strip_prefix('.').unwrap_or(name);
+        let valid = !body.is_empty()
+            && body.split('.').all(|part| {
+                !part.is_empty()
+                    && part.chars().all(|c| c.is_alphanumeric() || c == '_')
+                    && !part.starts_with(|c: char| c.is_ascii_digit())
+            });
+        if !valid {
+            let message = format!(
+                "`{name}` is not a function name: use a dotted path (`vendor.db.borrow`) or `.method`"
+            );
+            return Err(invalid(path, text, Some(entry.span()), message));
+        }
+    }
     let strings = |list: Option<Vec<Spanned<String>>>| -> Vec<String> {
         list.unwrap_or_default()
             .into_iter()
@@ -227,7 +334,32 @@ fn build(path: &Path, cwd: &Path, text: &str, options: Options) -> Result<Config
         select: options.select.map(|list| strings(Some(list))),
         ignore: strings(options.ignore),
         exclude,
+        per_file_ignores,
+        declared: connlint_analyzer::Declarations {
+            acquire: strings(functions.acquire),
+            release: strings(functions.release),
+        },
     })
+}
+
+/// A pattern of `exclude` or `per-file-ignores`, compiled; whether it is anchored to the
+/// configuration's folder (a leading `/` or `./`, or a `/` inside, like a gitignore line) or
+/// matches a name anywhere. `key` names the setting in errors.
+fn compile_pattern(raw: &str, key: &str) -> Result<(Glob, bool), String> {
+    let raw = raw.trim();
+    let trimmed = raw
+        .trim_start_matches("./")
+        .trim_start_matches('/')
+        .trim_end_matches('/');
+    if trimmed.is_empty() {
+        return Err(format!("`{raw}` in `{key}` matches nothing"));
+    }
+    let glob = GlobBuilder::new(trimmed)
+        .literal_separator(true)
+        .build()
+        .map_err(|e| format!("`{raw}` in `{key}` is not a valid glob: {}", e.kind()))?;
+    let anchored = raw.starts_with('/') || raw.starts_with("./") || trimmed.contains('/');
+    Ok((glob, anchored))
 }
 
 /// The configuration's `exclude` patterns.
@@ -247,25 +379,9 @@ impl Exclude {
         let mut names = GlobSetBuilder::new();
         let mut paths = GlobSetBuilder::new();
         for (i, pattern) in patterns.iter().enumerate() {
-            let raw = pattern.get_ref().trim();
-            let trimmed = raw
-                .trim_start_matches("./")
-                .trim_start_matches('/')
-                .trim_end_matches('/');
-            if trimmed.is_empty() {
-                return Err((i, format!("`{raw}` in `exclude` matches nothing")));
-            }
-            let glob = GlobBuilder::new(trimmed)
-                .literal_separator(true)
-                .build()
-                .map_err(|e| {
-                    (
-                        i,
-                        format!("`{raw}` in `exclude` is not a valid glob: {}", e.kind()),
-                    )
-                })?;
-            // Anchored like a gitignore line: a leading `/` or `./`, or a `/` inside.
-            if raw.starts_with('/') || raw.starts_with("./") || trimmed.contains('/') {
+            let (glob, anchored) =
+                compile_pattern(pattern.get_ref(), "exclude").map_err(|message| (i, message))?;
+            if anchored {
                 paths.add(glob);
             } else {
                 names.add(glob);
@@ -293,6 +409,75 @@ impl Exclude {
 
     pub fn is_empty(&self) -> bool {
         self.names.is_empty() && self.paths.is_empty()
+    }
+}
+
+/// The configuration's `per-file-ignores`: rules whose findings are dropped in some files.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct PerFileIgnores {
+    /// The configuration file's folder, absolute.
+    root: PathBuf,
+    entries: Vec<PerFileEntry>,
+}
+
+#[derive(Clone, Debug)]
+struct PerFileEntry {
+    matcher: GlobMatcher,
+    anchored: bool,
+    codes: Vec<&'static str>,
+}
+
+impl PerFileIgnores {
+    /// Compiles the table; on failure, the span of the bad key and why. The codes have been
+    /// checked already.
+    fn new(
+        root: PathBuf,
+        table: BTreeMap<Spanned<String>, Vec<Spanned<String>>>,
+    ) -> Result<PerFileIgnores, (std::ops::Range<usize>, String)> {
+        let mut entries = Vec::with_capacity(table.len());
+        for (pattern, codes) in table {
+            let (glob, anchored) = compile_pattern(pattern.get_ref(), "per-file-ignores")
+                .map_err(|message| (pattern.span(), message))?;
+            let codes: Vec<&str> = codes.iter().map(|c| c.get_ref().as_str()).collect();
+            let selection = Selection::from_lists(Some(&codes), &[])
+                .map_err(|e| (pattern.span(), e.to_string()))?;
+            entries.push(PerFileEntry {
+                matcher: glob.compile_matcher(),
+                anchored,
+                codes: selection.codes().to_vec(),
+            });
+        }
+        Ok(PerFileIgnores { root, entries })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Whether findings of `code` are dropped in the file at `path` (absolute, see
+    /// [`absolute`]).
+    pub fn ignores(&self, path: &Path, code: &str) -> bool {
+        let rel = path.strip_prefix(&self.root).ok();
+        self.entries
+            .iter()
+            .filter(|entry| entry.codes.contains(&code))
+            .any(|entry| {
+                if entry.anchored {
+                    // The file or a folder it is in, relative to the configuration's folder.
+                    rel.is_some_and(|rel| {
+                        rel.ancestors()
+                            .filter(|a| !a.as_os_str().is_empty())
+                            .any(|a| entry.matcher.is_match(a))
+                    })
+                } else {
+                    // The file's name, or the name of a folder it is in (below the root).
+                    let names = match rel {
+                        Some(rel) => rel.iter().collect::<Vec<_>>(),
+                        None => path.file_name().into_iter().collect(),
+                    };
+                    names.into_iter().any(|name| entry.matcher.is_match(name))
+                }
+            })
     }
 }
 

@@ -9,11 +9,14 @@
 //! contains may panic here; errors are reported once on stderr with miette.
 
 mod args;
+mod baseline;
 mod commands;
 mod config;
+mod fingerprint;
 pub mod render;
 mod report;
 
+use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
@@ -45,7 +48,37 @@ impl From<ExitStatus> for ExitCode {
 
 /// Parses the command line, runs the subcommand and reports any error on stderr.
 pub fn run() -> ExitStatus {
-    let cli = match Cli::try_parse() {
+    run_with(std::env::args_os())
+}
+
+/// `cargo connlint [ARGS]`: cargo runs `cargo-connlint connlint [ARGS]`. Behaves as
+/// `connlint check [ARGS]`, or as `connlint ARGS` when the first argument is a subcommand
+/// (`check`, `rule`, `help`) or `--version`.
+pub fn run_cargo() -> ExitStatus {
+    run_with(cargo_args(std::env::args_os()))
+}
+
+/// The `connlint` command line that `cargo-connlint`'s arguments stand for.
+fn cargo_args(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
+    let mut rest: Vec<OsString> = args.into_iter().skip(1).collect();
+    // Ex) `cargo-connlint check` run directly, without cargo in between.
+    if rest.first().is_some_and(|a| a == "connlint") {
+        rest.remove(0);
+    }
+    let mut out = vec![OsString::from("cargo connlint")];
+    let passes_through = rest
+        .first()
+        .and_then(|a| a.to_str())
+        .is_some_and(|a| matches!(a, "check" | "rule" | "help" | "--version" | "-V"));
+    if !passes_through {
+        out.push(OsString::from("check"));
+    }
+    out.extend(rest);
+    out
+}
+
+fn run_with(args: impl IntoIterator<Item = OsString>) -> ExitStatus {
+    let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(err) => {
             // `--help` and `--version` are not errors; clap's exit code says which it is
@@ -88,5 +121,40 @@ impl ColorChoice {
                 stream.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cargo(args: &[&str]) -> Vec<String> {
+        cargo_args(args.iter().map(OsString::from))
+            .into_iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn cargo_connlint_means_connlint_check_unless_a_subcommand_is_named() {
+        let bin = "/home/u/.cargo/bin/cargo-connlint";
+        assert_eq!(cargo(&[bin, "connlint"]), ["cargo connlint", "check"]);
+        assert_eq!(
+            cargo(&[bin, "connlint", "--format", "json", "src"]),
+            ["cargo connlint", "check", "--format", "json", "src"]
+        );
+        assert_eq!(
+            cargo(&[bin, "connlint", "rule", "CL001"]),
+            ["cargo connlint", "rule", "CL001"]
+        );
+        assert_eq!(
+            cargo(&[bin, "connlint", "--version"]),
+            ["cargo connlint", "--version"]
+        );
+        // Run directly, without cargo's extra argument.
+        assert_eq!(
+            cargo(&[bin, "app.py"]),
+            ["cargo connlint", "check", "app.py"]
+        );
     }
 }

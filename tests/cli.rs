@@ -295,7 +295,7 @@ fn exit_codes_are_0_clean_1_findings_2_errors() {
         unknown.stderr
     );
 
-    let usage = connlint(dir.path(), &["check", "--format", "sarif"]);
+    let usage = connlint(dir.path(), &["check", "--format", "xml"]);
     assert_eq!(usage.code, 2);
     let usage = connlint(dir.path(), &["check", "--no-such-flag"]);
     assert_eq!(usage.code, 2);
@@ -463,6 +463,144 @@ fn suppression_comments_silence_findings_on_their_line() {
         vec![("CL001".into(), "other_code.py".into(), 2)]
     );
     assert_eq!(run.code, 1);
+}
+
+#[test]
+fn unused_suppressions_are_reported_only_when_asked_and_count_as_findings() {
+    let dir = tempdir();
+    let used = LEAK.replace(
+        "pool.getconn()",
+        "pool.getconn()  # connlint: ignore[CL001, CL002]",
+    );
+    write(dir.path(), "used.py", used);
+    write(
+        dir.path(),
+        "stale.py",
+        format!("{CLEAN}\n# connlint: ignore\nx = 1\n"),
+    );
+    let quiet = connlint(dir.path(), &["check", "--format", "json"]);
+    assert_eq!(quiet.code, 0);
+    assert!(quiet.findings().is_empty());
+
+    let run = connlint(
+        dir.path(),
+        &["check", "--format", "json", "--report-unused-suppressions"],
+    );
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.findings(),
+        vec![
+            ("unused-suppression".into(), "stale.py".into(), 8),
+            ("unused-suppression".into(), "used.py".into(), 2),
+        ]
+    );
+    let findings = run.json()["findings"].clone();
+    assert_eq!(findings[0]["severity"], "warning");
+    assert_eq!(
+        findings[0]["message"],
+        "suppression comment silences nothing"
+    );
+    assert_eq!(findings[0]["column"], 1);
+    assert_eq!(findings[0]["function"], "");
+    assert_eq!(
+        findings[1]["message"],
+        "suppression of `CL002` silences nothing"
+    );
+    assert_eq!(findings[1]["help"], "remove `CL002` from the comment");
+
+    let human = connlint(dir.path(), &["check", "--report-unused-suppressions"]);
+    assert!(
+        human
+            .stdout
+            .contains("⚠ unused-suppression: suppression comment silences nothing"),
+        "{}",
+        human.stdout
+    );
+    assert_eq!(
+        human.stderr,
+        "Found 2 findings in 2 files (2 files checked).\n"
+    );
+
+    // A code of a rule that did not run may be needed when it runs: not reported.
+    let selected = connlint(
+        dir.path(),
+        &[
+            "check",
+            "--format",
+            "json",
+            "--report-unused-suppressions",
+            "--select",
+            "CL001",
+            "used.py",
+        ],
+    );
+    assert_eq!(selected.code, 0, "{}", selected.stdout);
+}
+
+#[test]
+fn per_file_ignores_drop_rules_in_matching_files() {
+    let dir = tempdir();
+    let both = format!("{LEAK}\n{LEAK_ON_EXCEPTION}");
+    for path in [
+        "app/db.py",
+        "tests/test_db.py",
+        "tests/fixtures/deep/f.py",
+        "app/conftest.py",
+        "scripts/one.py",
+        "other/scripts_x.py",
+    ] {
+        write(dir.path(), path, &both);
+    }
+    write(
+        dir.path(),
+        "connlint.toml",
+        "[per-file-ignores]\n\
+         \"tests\" = [\"CL001\"]\n\
+         \"tests/fixtures\" = [\"connection-leaked-on-exception\"]\n\
+         \"conftest.py\" = [\"ALL\"]\n\
+         \"/scripts/*.py\" = [\"CL00\"]\n",
+    );
+    let run = connlint(dir.path(), &["check", "--format", "json"]);
+    assert_eq!(
+        run.findings(),
+        vec![
+            ("CL001".into(), "app/db.py".into(), 2),
+            ("CL002".into(), "app/db.py".into(), 8),
+            ("CL001".into(), "other/scripts_x.py".into(), 2),
+            ("CL002".into(), "other/scripts_x.py".into(), 8),
+            ("CL002".into(), "tests/test_db.py".into(), 8),
+        ]
+    );
+    // From a subdirectory, and for a file named on the command line: the patterns stay
+    // relative to the configuration file.
+    let sub = connlint(
+        &dir.path().join("tests"),
+        &["check", "--format", "json", "test_db.py"],
+    );
+    assert_eq!(
+        sub.findings(),
+        vec![("CL002".into(), "test_db.py".into(), 8)]
+    );
+
+    for (text, expected) in [
+        (
+            "[per-file-ignores]\n\"tests\" = [\"CL999\"]\n",
+            "connlint.toml, line 2: unknown rule `CL999`",
+        ),
+        (
+            "[per-file-ignores]\n\"a[\" = [\"CL001\"]\n",
+            "connlint.toml, line 2: `a[` in `per-file-ignores` is not a valid glob",
+        ),
+        (
+            "[per-file-ignores]\n\"tests\" = \"CL001\"\n",
+            "connlint.toml, line 2: invalid type: string \"CL001\", expected a sequence",
+        ),
+    ] {
+        write(dir.path(), "connlint.toml", text);
+        let bad = connlint(dir.path(), &["check"]);
+        assert_eq!(bad.code, 2, "{text}");
+        assert!(bad.stderr.contains(expected), "{text}:\n{}", bad.stderr);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -693,6 +831,133 @@ fn config_flag_names_the_file_and_understands_pyproject() {
         "{}",
         missing.stderr
     );
+}
+
+#[test]
+fn cargo_toml_metadata_is_read_after_connlint_toml_and_pyproject() {
+    let dir = tempdir();
+    write(dir.path(), "all.py", format!("{LEAK}\n{LEAK_ON_EXCEPTION}"));
+    write(
+        dir.path(),
+        "Cargo.toml",
+        "[package]\nname = \"demo\"\nversion = \"0.1.0\"\n\n\
+         [package.metadata.other-tool]\nx = 1\n\n\
+         [package.metadata.connlint]\nignore = [\"CL001\"]\n",
+    );
+    let run = connlint(dir.path(), &["check", "--format", "json"]);
+    assert_eq!(codes(&run), ["CL002"]);
+
+    // A member crate without the table: the search goes on up to the workspace's.
+    let member = dir.path().join("member");
+    write(
+        &member,
+        "Cargo.toml",
+        "[package]\nname = \"member\"\nversion = \"0.1.0\"\n# uses connlint from the workspace\n",
+    );
+    write(&member, "x.py", format!("{LEAK}\n{LEAK_ON_EXCEPTION}"));
+    let run = connlint(&member, &["check", "--format", "json"]);
+    assert_eq!(codes(&run), ["CL002"]);
+
+    write(
+        dir.path(),
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"member\"]\n\n[workspace.metadata.connlint]\nselect = [\"CL001\"]\n",
+    );
+    let run = connlint(&member, &["check", "--format", "json"]);
+    assert_eq!(codes(&run), ["CL001"]);
+
+    // pyproject.toml comes before Cargo.toml, connlint.toml before both.
+    write(
+        dir.path(),
+        "pyproject.toml",
+        "[tool.connlint]\nselect = [\"CL002\"]\n",
+    );
+    assert_eq!(
+        codes(&connlint(
+            dir.path(),
+            &["check", "--format", "json", "all.py"]
+        )),
+        ["CL002"]
+    );
+    write(dir.path(), "connlint.toml", "ignore = [\"CL002\"]\n");
+    assert_eq!(
+        codes(&connlint(
+            dir.path(),
+            &["check", "--format", "json", "all.py"]
+        )),
+        ["CL001"]
+    );
+    // --config names a Cargo.toml.
+    let named = connlint(
+        dir.path(),
+        &[
+            "check",
+            "--format",
+            "json",
+            "--config",
+            "Cargo.toml",
+            "all.py",
+        ],
+    );
+    assert_eq!(codes(&named), ["CL001"]);
+
+    // Both tables in one manifest, or a mistake in the table, are errors.
+    write(
+        dir.path(),
+        "Cargo.toml",
+        "[package]\nname = \"d\"\n[package.metadata.connlint]\nignore = []\n\
+         [workspace.metadata.connlint]\nignore = []\n",
+    );
+    let both = connlint(dir.path(), &["check", "--config", "Cargo.toml", "all.py"]);
+    assert_eq!(both.code, 2);
+    assert!(
+        both.stderr
+            .contains("Cargo.toml, line 5: both [package.metadata.connlint] and"),
+        "{}",
+        both.stderr
+    );
+    write(
+        dir.path(),
+        "Cargo.toml",
+        "[package]\nname = \"d\"\n[package.metadata.connlint]\nignor = []\n",
+    );
+    let typo = connlint(dir.path(), &["check", "--config", "Cargo.toml", "all.py"]);
+    assert_eq!(typo.code, 2);
+    assert!(
+        typo.stderr
+            .contains("Cargo.toml, line 4: unknown field `ignor`"),
+        "{}",
+        typo.stderr
+    );
+}
+
+#[test]
+fn this_repositorys_own_pyproject_and_cargo_toml_are_not_configurations() {
+    // Both mention connlint, neither has a connlint table: checking from the repository root
+    // must work (and find the default rules).
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    assert!(root.join("pyproject.toml").is_file());
+    let run = connlint_with_stdin(
+        root,
+        &["check", "--stdin-filename", "x.py", "--format", "json"],
+        Some(format!("{LEAK}\n{LEAK_ON_EXCEPTION}").as_bytes()),
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(codes(&run), ["CL001", "CL002"]);
+}
+
+#[test]
+fn rust_files_named_on_the_command_line_are_passed_over_until_rust_is_analysed() {
+    let dir = tempdir();
+    write(dir.path(), "lib.rs", "fn main() { let x = 1; }\n");
+    write(dir.path(), "a.py", LEAK);
+    let run = connlint(
+        dir.path(),
+        &["check", "--format", "json", "--strict", "lib.rs", "a.py"],
+    );
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.json()["files"], 1);
+    assert_eq!(run.problems(), vec![]);
 }
 
 #[test]
@@ -937,4 +1202,49 @@ fn deep_nesting_never_crashes() {
         .contains(&("CL001".into(), "leak.py".into(), 2)));
     let strict = connlint(dir.path(), &["check", "--strict"]);
     assert!(matches!(strict.code, 0..=2), "{}", strict.stderr);
+}
+
+#[test]
+fn declared_functions_in_configuration_acquire_and_release_across_files() {
+    let dir = tempdir();
+    write(
+        dir.path(),
+        "connlint.toml",
+        "[functions]\nacquire = [\"vendor.db.borrow\", \".take\"]\nrelease = [\"vendor.db.give_back\"]\n",
+    );
+    write(
+        dir.path(),
+        "app/tools.py",
+        "from vendor.db import borrow, give_back\n\n\ndef leaks():\n    conn = borrow()\n    conn.cursor()\n\n\ndef gives_back():\n    conn = borrow()\n    try:\n        conn.cursor()\n    finally:\n        give_back(conn)\n\n\ndef by_method(client):\n    return client.take().closed\n",
+    );
+    let run = connlint(dir.path(), &["check", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let found: Vec<(u64, String)> = run.json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["line"].as_u64().unwrap(),
+                f["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![(5, "CL001".to_string()), (18, "CL001".to_string())]
+    );
+
+    write(
+        dir.path(),
+        "connlint.toml",
+        "[functions]\nacquire = [\"vendor db\"]\n",
+    );
+    let run = connlint(dir.path(), &["check"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("`vendor db` is not a function name"),
+        "{}",
+        run.stderr
+    );
 }

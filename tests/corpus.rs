@@ -130,11 +130,43 @@ fn selection_for(path: &Path) -> Selection {
 /// Findings of one corpus file as (line, code), after suppressions.
 fn findings_of(path: &Path, text: &str) -> Vec<(u32, String)> {
     let index = LineIndex::new(text);
-    connlint_rules::check_source(Language::Python, text, &selection_for(path))
+    check_corpus_file(path, text)
         .findings
         .into_iter()
         .map(|f| (index.line_col(f.span.start).line, f.code.to_string()))
         .collect()
+}
+
+/// The project folder a file belongs to: `corpus/projects/<name>/`.
+fn project_of(path: &Path) -> Option<PathBuf> {
+    let rel = path.strip_prefix(corpus_root().join("projects")).ok()?;
+    let name = rel.components().next()?;
+    Some(corpus_root().join("projects").join(name))
+}
+
+/// One corpus file checked the way the CLI would: alone, or with the other files of its
+/// project (paths relative to the project folder, so that its imports resolve).
+fn check_corpus_file(path: &Path, text: &str) -> connlint_rules::Checked {
+    let selection = selection_for(path);
+    let Some(project) = project_of(path) else {
+        return connlint_rules::check_source(Language::Python, text, &selection);
+    };
+    let members: Vec<(String, String)> = corpus_files()
+        .into_iter()
+        .filter(|p| p.starts_with(&project))
+        .map(|p| {
+            let rel = p.strip_prefix(&project).unwrap().display().to_string();
+            (rel, fs::read_to_string(&p).unwrap())
+        })
+        .collect();
+    let files: Vec<connlint_analyzer::SourceFile> = members
+        .iter()
+        .map(|(p, t)| connlint_analyzer::SourceFile { path: p, text: t })
+        .collect();
+    let me = path.strip_prefix(&project).unwrap().display().to_string();
+    let at = members.iter().position(|(p, _)| *p == me).unwrap();
+    connlint_rules::check_project(Language::Python, &files, &Default::default(), &selection)
+        .swap_remove(at)
 }
 
 #[test]
@@ -201,7 +233,7 @@ fn corpus_rendered_snapshots() {
     for path in corpus_files() {
         let text = fs::read_to_string(&path).unwrap();
         let rel = relative(&path);
-        let checked = connlint_rules::check_source(Language::Python, &text, &selection_for(&path));
+        let checked = check_corpus_file(&path, &text);
         let mut rendered = connlint::render::render_human_plain(&rel, &text, &checked.findings);
         if rendered.is_empty() {
             rendered = "no findings\n".into();

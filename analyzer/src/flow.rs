@@ -7,7 +7,7 @@
 //! came from), and reports how it stands at every exit.
 
 use crate::span::Span;
-use crate::tables::HandleSpec;
+use crate::tables::Handle;
 
 pub type NodeId = u32;
 pub type AcqId = u32;
@@ -95,10 +95,10 @@ pub struct Node {
 }
 
 /// What the dataflow needs to know about one acquisition site.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct AcqSite {
     pub span: Span,
-    pub handle: &'static HandleSpec,
+    pub handle: Handle,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -206,7 +206,7 @@ pub struct AcqOutcome {
 /// and is capped at [`MAX_STATES`].
 pub fn solve(cfg: &Cfg, acq: AcqId) -> AcqOutcome {
     let n = cfg.nodes.len();
-    let handle = cfg.acquisitions[acq as usize].handle;
+    let handle = &cfg.acquisitions[acq as usize].handle;
     let mut input: Vec<Vec<State>> = vec![Vec::new(); n];
     let mut queued = vec![false; n];
     let mut work = vec![ENTRY];
@@ -335,7 +335,7 @@ fn apply(
     cfg: &Cfg,
     id: NodeId,
     acq: AcqId,
-    handle: &HandleSpec,
+    handle: &Handle,
     mut st: State,
     out: &mut AcqOutcome,
 ) -> Option<State> {
@@ -365,8 +365,8 @@ fn apply(
         }
         Effect::Release { what, how } if refers(what, acq, &st) && live(&st) => {
             let counts = match how {
-                ReleaseHow::Method(m) => handle.release_methods.contains(&m),
-                ReleaseHow::PoolMethod(m) => handle.pool_release_methods.contains(&m),
+                ReleaseHow::Method(m) => handle.releases_by_method(m),
+                ReleaseHow::PoolMethod(m) => handle.releases_by_pool_method(m),
                 ReleaseHow::Always => true,
             };
             if counts {
@@ -385,12 +385,14 @@ fn apply(
         Effect::EnterContext(what)
             if refers(what, acq, &st)
                 && live(&st)
-                && !handle.cm_releases
+                && !handle.cm_releases()
                 && out.context_misuse.is_none() =>
         {
             out.context_misuse = Some(id);
         }
-        Effect::ExitContext(what) if refers(what, acq, &st) && live(&st) && handle.cm_releases => {
+        Effect::ExitContext(what)
+            if refers(what, acq, &st) && live(&st) && handle.cm_releases() =>
+        {
             st.status = Status::Released;
             out.released_somewhere = true;
         }
@@ -407,7 +409,7 @@ fn apply(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tables::ANY_RESOURCE;
+    use crate::tables::{Handle, ANY_RESOURCE};
 
     fn chain(cfg: &mut Cfg, effects: &[Effect]) -> NodeId {
         let mut prev = ENTRY;
@@ -424,7 +426,7 @@ mod tests {
         let mut cfg = Cfg::new(Span::default());
         cfg.acquisitions.push(AcqSite {
             span: Span::default(),
-            handle: &ANY_RESOURCE,
+            handle: Handle::Lib(&ANY_RESOURCE),
         });
         let last = chain(
             &mut cfg,
@@ -448,7 +450,7 @@ mod tests {
         let mut cfg = Cfg::new(Span::default());
         cfg.acquisitions.push(AcqSite {
             span: Span::default(),
-            handle: &ANY_RESOURCE,
+            handle: Handle::Lib(&ANY_RESOURCE),
         });
         let bound = chain(
             &mut cfg,

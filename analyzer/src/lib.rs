@@ -6,11 +6,13 @@
 //! [`analyze`] on in-memory text, so they always agree.
 
 pub mod flow;
+pub mod project;
 mod python;
 pub mod span;
 pub mod summary;
 pub mod tables;
 
+pub use project::{analyze_project, analyze_project_with, Declarations, SourceFile};
 pub use span::{LineCol, LineIndex, Span};
 pub use summary::{
     Acquisition, ExitKind, FileAnalysis, FunctionSummary, Language, Leak, Lost, Problem,
@@ -31,6 +33,8 @@ impl Language {
 /// analysed is reported in [`FileAnalysis::problems`].
 pub fn analyze(language: Language, text: &str) -> FileAnalysis {
     match language {
-        Language::Python => python::analyze(text),
+        Language::Python => {
+            python::analyze_linked(text, "", "", &project::Externals::default(), &[]).0
+        }
     }
 }

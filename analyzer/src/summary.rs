@@ -36,6 +36,8 @@ pub struct FunctionSummary {
     pub releases_params: Vec<usize>,
     /// Parameters stored into an attribute, a global or a container.
     pub stores_params: Vec<usize>,
+    /// A `__del__` that is the only thing that ever releases its class's connection.
+    pub finalizer_only: bool,
 }
 
 /// One place a connection is taken, and how it stands at the function's exits.
@@ -45,8 +47,11 @@ pub struct Acquisition {
     pub span: Span,
     /// What was called, as written: `pool.getconn()`, `psycopg2.connect()`.
     pub api: String,
-    /// What kind of connection it is, e.g. "psycopg2 pooled connection".
-    pub resource: &'static str,
+    /// What kind of connection it is, e.g. "psycopg2 pooled connection", "`Wrapped` object".
+    pub resource: String,
+    /// The user finalizer that would release it when it is garbage collected, described with
+    /// its location; set only for instances of project classes that have one.
+    pub finalizer: Option<String>,
     /// The factory in this project that acquired it, when the call is to one.
     pub via: Option<String>,
     /// The variable it was first bound to.
@@ -60,7 +65,7 @@ pub struct Acquisition {
     /// The same site acquired again (a loop) while the previous connection was still held.
     pub reacquired: Vec<Span>,
     /// A `with` on the connection that does not give it back, and what that `with` does.
-    pub context_misuse: Option<(Span, &'static str)>,
+    pub context_misuse: Option<(Span, String)>,
     pub returned: bool,
     pub stored: bool,
 }
@@ -116,6 +121,7 @@ impl FileAnalysis {
         }
         for f in &self.functions {
             if f.acquisitions.is_empty()
+                && !f.finalizer_only
                 && !f.returns_connection
                 && f.releases_params.is_empty()
                 && f.stores_params.is_empty()
@@ -131,6 +137,9 @@ impl FileAnalysis {
             }
             if !f.stores_params.is_empty() {
                 facts.push(format!("stores params {:?}", f.stores_params));
+            }
+            if f.finalizer_only {
+                facts.push("the only release of its class".to_string());
             }
             let facts = if facts.is_empty() {
                 String::new()
@@ -159,7 +168,12 @@ impl FileAnalysis {
                     .as_ref()
                     .map(|v| format!(" via {v}"))
                     .unwrap_or_default();
-                let _ = writeln!(out, "  {} line {}{via}{how}", a.api, line(a.span));
+                let fin = a
+                    .finalizer
+                    .as_ref()
+                    .map(|f| format!(", released only by {f}"))
+                    .unwrap_or_default();
+                let _ = writeln!(out, "  {} line {}{via}{how}{fin}", a.api, line(a.span));
                 for l in &a.leaks {
                     let lost = match l.lost {
                         Some(Lost::Overwritten(s)) => format!(", overwritten at line {}", line(s)),

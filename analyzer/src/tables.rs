@@ -18,6 +18,81 @@ pub struct HandleSpec {
     pub cm_note: &'static str,
 }
 
+/// What an acquisition holds: a library's connection (from the tables) or an instance of a
+/// class of the user's project that owns one (a wrapper).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Handle {
+    Lib(&'static HandleSpec),
+    Class(std::sync::Arc<ClassHandle>),
+}
+
+/// A class of the analysed project whose instances hold a connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClassHandle {
+    /// Shown in messages: `Wrapped`.
+    pub class: String,
+    /// Its methods that give the connection back (`close`, `release`, ...), not counting
+    /// `__exit__`/`__aexit__`/`__del__`.
+    pub release_methods: Vec<String>,
+    /// `with obj:` / `async with obj:` releases.
+    pub cm_releases: bool,
+    /// The finalizer that releases it when the object is collected, described with its
+    /// location: "`Wrapped.__del__` (db.py:88)".
+    pub finalizer: Option<String>,
+}
+
+impl Handle {
+    pub fn name(&self) -> String {
+        match self {
+            Handle::Lib(h) => h.name.to_string(),
+            Handle::Class(c) => format!("`{}` object", c.class),
+        }
+    }
+
+    pub fn releases_by_method(&self, m: &str) -> bool {
+        match self {
+            Handle::Lib(h) => h.release_methods.contains(&m),
+            Handle::Class(c) => c.release_methods.iter().any(|r| r == m),
+        }
+    }
+
+    pub fn releases_by_pool_method(&self, m: &str) -> bool {
+        match self {
+            Handle::Lib(h) => h.pool_release_methods.contains(&m),
+            Handle::Class(_) => false,
+        }
+    }
+
+    pub fn cm_releases(&self) -> bool {
+        match self {
+            Handle::Lib(h) => h.cm_releases,
+            Handle::Class(c) => c.cm_releases,
+        }
+    }
+
+    pub fn cm_note(&self) -> &str {
+        match self {
+            Handle::Lib(h) => h.cm_note,
+            Handle::Class(_) => "leaving the block does not release it",
+        }
+    }
+
+    pub fn finalizer(&self) -> Option<&str> {
+        match self {
+            Handle::Lib(_) => None,
+            Handle::Class(c) => c.finalizer.as_deref(),
+        }
+    }
+
+    /// Whether it is a pooled connection (for wording help text).
+    pub fn is_pooled(&self) -> bool {
+        match self {
+            Handle::Lib(h) => h.name.contains("pool"),
+            Handle::Class(_) => false,
+        }
+    }
+}
+
 /// When a call really takes a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Form {

@@ -59,6 +59,10 @@ impl Rule for ConnectionLeakedOnException {
 
     fn check(&self, function: &FunctionSummary, findings: &mut Vec<Finding>) {
         for acq in &function.acquisitions {
+            // Ex) a wrapper whose `__del__` gives it back at garbage collection: CL003.
+            if acq.finalizer.is_some() {
+                continue;
+            }
             // Ex) leaked on a normal path too: CL001 (or CL008) reports it.
             if !acq.leaks.is_empty() || !acq.reacquired.is_empty() {
                 continue;

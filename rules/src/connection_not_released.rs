@@ -63,6 +63,10 @@ impl Rule for ConnectionNotReleased {
 
     fn check(&self, function: &FunctionSummary, findings: &mut Vec<Finding>) {
         for acq in &function.acquisitions {
+            // Ex) a wrapper whose `__del__` gives it back at garbage collection: CL003.
+            if acq.finalizer.is_some() {
+                continue;
+            }
             // Ex) `with psycopg2.connect() as conn:` left open: CL008 explains it better.
             if acq.context_misuse.is_some() && !acq.leaks.is_empty() {
                 continue;

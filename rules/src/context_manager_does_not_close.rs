@@ -54,7 +54,7 @@ impl Rule for ContextManagerDoesNotClose {
     fn check(&self, function: &FunctionSummary, findings: &mut Vec<Finding>) {
         for acq in &function.acquisitions {
             // Ex) `with sqlite3.connect(p) as conn: ...` followed by `conn.close()`.
-            let Some((with_span, note)) = acq.context_misuse else {
+            let Some((with_span, note)) = &acq.context_misuse else {
                 continue;
             };
             if acq.leaks.is_empty() {
@@ -70,9 +70,9 @@ impl Rule for ContextManagerDoesNotClose {
                 ),
             );
             finding.primary_label = format!("opened here ({})", acq.resource);
-            finding = finding.label(with_span, note.to_string());
+            finding = finding.label(*with_span, note.clone());
             for leak in &acq.leaks {
-                if leak.at != with_span {
+                if leak.at != *with_span {
                     finding = finding.label(leak.at, "still open when the function ends here");
                 }
             }

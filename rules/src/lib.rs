@@ -9,11 +9,14 @@ mod connection_leaked_on_exception;
 mod connection_not_released;
 mod context_manager_does_not_close;
 mod registry;
+mod release_left_to_finalizer;
 mod selection;
 mod suppression;
 
 pub use connlint_analyzer as analyzer;
-use connlint_analyzer::{FileAnalysis, FunctionSummary, Language, LineIndex, Problem, Span};
+use connlint_analyzer::{
+    Declarations, FileAnalysis, FunctionSummary, Language, LineIndex, Problem, SourceFile, Span,
+};
 pub use registry::{all_rules, find_rule};
 pub use selection::{Selection, SelectionError};
 pub use suppression::{suppressions, Suppression};
@@ -146,30 +149,88 @@ pub fn check(analysis: &FileAnalysis, selection: &Selection) -> Vec<Finding> {
     findings
 }
 
-/// Everything one file's text yields: findings (suppression comments applied) and the problems
-/// that kept parts of it from being analysed.
+/// Everything one file's text yields: findings (suppression comments applied), the problems
+/// that kept parts of it from being analysed, and the suppression comments that silenced nothing.
 #[derive(Clone, Debug, Default)]
 pub struct Checked {
     pub findings: Vec<Finding>,
     pub problems: Vec<Problem>,
+    /// One [`UNUSED_SUPPRESSION`] warning per `# connlint: ignore` comment (or per comment
+    /// naming codes) that silenced nothing in this run, sorted by position. They are kept apart
+    /// from `findings` because reporting them is the caller's choice
+    /// (`--report-unused-suppressions`). A code of a rule that did not run is not reported: the
+    /// comment may be needed when it runs.
+    pub unused_suppressions: Vec<Finding>,
 }
+
+/// The code (and name) of the warning about a suppression comment that silences nothing. It is
+/// not a rule: it does not look at summaries, and `--select`/`--ignore` do not reach it.
+pub const UNUSED_SUPPRESSION: &str = "unused-suppression";
 
 /// Analyses one file's text and runs the selected rules: the single entry point the command
 /// line, the tests (and the language server) share, so they always agree.
 pub fn check_source(language: Language, text: &str, selection: &Selection) -> Checked {
-    let analysis = connlint_analyzer::analyze(language, text);
+    finish(connlint_analyzer::analyze(language, text), text, selection)
+}
+
+/// Analyses the files of a project together (factories, closers and wrapper classes are
+/// followed across files) and runs the selected rules on each; results in the order of `files`.
+pub fn check_project(
+    language: Language,
+    files: &[SourceFile],
+    declared: &Declarations,
+    selection: &Selection,
+) -> Vec<Checked> {
+    connlint_analyzer::analyze_project_with(language, files, declared)
+        .into_iter()
+        .zip(files)
+        .map(|(analysis, file)| finish(analysis, file.text, selection))
+        .collect()
+}
+
+/// Runs the rules over one file's analysis and applies its suppression comments.
+fn finish(analysis: FileAnalysis, text: &str, selection: &Selection) -> Checked {
     let mut findings = check(&analysis, selection);
     let suppressions = suppressions(text);
+    let mut unused_suppressions = Vec::new();
     if !suppressions.is_empty() {
         let index = LineIndex::new(text);
+        let mut usage: Vec<suppression::Usage> =
+            suppressions.iter().map(suppression::Usage::new).collect();
         findings.retain(|finding| {
             let line = index.line_col(finding.span.start).line;
-            !suppressions.iter().any(|s| s.covers(line, finding.code))
+            let mut silenced = false;
+            // Every comment that covers the finding is used, not only the first.
+            for (suppression, usage) in suppressions.iter().zip(&mut usage) {
+                silenced |= usage.record(suppression, line, finding.code);
+            }
+            !silenced
         });
+        for (suppression, usage) in suppressions.iter().zip(&usage) {
+            let is_enabled = |code: &str| {
+                find_rule(code)
+                    .filter(|rule| rule.meta().code.eq_ignore_ascii_case(code))
+                    .map(|rule| selection.is_enabled(rule.meta()))
+            };
+            if let Some(unused) = usage.unused(suppression, is_enabled) {
+                unused_suppressions.push(Finding {
+                    code: UNUSED_SUPPRESSION,
+                    name: UNUSED_SUPPRESSION,
+                    severity: Severity::Warning,
+                    span: suppression.span,
+                    primary_label: String::new(),
+                    message: unused.message,
+                    function: String::new(),
+                    labels: Vec::new(),
+                    help: unused.help,
+                });
+            }
+        }
     }
     Checked {
         findings,
         problems: analysis.problems,
+        unused_suppressions,
     }
 }
 
@@ -207,9 +268,12 @@ fn quoted(api: &str) -> String {
 
 /// How the connection is named in messages: the call that produced it.
 fn origin(acq: &connlint_analyzer::Acquisition) -> String {
-    match &acq.via {
-        Some(factory) => format!("connection returned by {}", quoted(&format!("{factory}()"))),
-        None => format!("connection from {}", quoted(&acq.api)),
+    match (&acq.via, acq.resource.strip_suffix(" object")) {
+        // Ex) `db = PooledDb(pool)`: the class itself was called.
+        (Some(via), Some(class)) if via.starts_with(class) => acq.resource.clone(),
+        (Some(via), Some(_)) => format!("{} returned by {via}", acq.resource),
+        (Some(via), None) => format!("connection returned by {via}"),
+        (None, _) => format!("connection from {}", quoted(&acq.api)),
     }
 }
 

@@ -3,11 +3,13 @@
 use crate::connection_leaked_on_exception::ConnectionLeakedOnException;
 use crate::connection_not_released::ConnectionNotReleased;
 use crate::context_manager_does_not_close::ContextManagerDoesNotClose;
+use crate::release_left_to_finalizer::ReleaseLeftToFinalizer;
 use crate::Rule;
 
 static RULES: &[&dyn Rule] = &[
     &ConnectionNotReleased,
     &ConnectionLeakedOnException,
+    &ReleaseLeftToFinalizer,
     &ContextManagerDoesNotClose,
 ];
 

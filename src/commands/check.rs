@@ -2,23 +2,28 @@
 //!
 //! Bad input never stops the run: a file that cannot be read, is binary, is not UTF-8, is too
 //! large, or does not parse becomes a problem entry (with `--strict`, exit code 2) and the
-//! other files are still analysed. Only a path that does not exist, a bad configuration or an
-//! unknown rule stop it before it starts.
+//! other files are still analysed. Only a path that does not exist, a bad configuration, an
+//! unknown rule or a bad `--baseline` stop it before it starts.
+//!
+//! After the analysis, [`refine`] applies what is not analysis (unused suppressions,
+//! `per-file-ignores`), then `--write-baseline` records the findings or `--baseline` hides the
+//! known ones, and a renderer prints what is left.
 
 use std::fs::{self, File};
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
-use connlint_analyzer::{Language, LineIndex};
-use connlint_rules::{Finding, Selection};
+use connlint_analyzer::{Language, LineIndex, SourceFile};
+use connlint_rules::{Checked, Finding, Selection, UNUSED_SUPPRESSION};
 use ignore::WalkBuilder;
 use rayon::prelude::*;
 
 use super::{stdout_result, CliError, Written};
 use crate::args::{CheckArgs, Format};
+use crate::baseline::{self, Baseline};
 use crate::config::{self, absolute, Config};
-use crate::render::{human, json};
+use crate::render::{github, human, json, sarif};
 use crate::report::{FileFindings, ProblemEntry, Report};
 use crate::ExitStatus;
 
@@ -36,12 +41,38 @@ pub(crate) fn run(args: &CheckArgs) -> miette::Result<ExitStatus> {
     let selection = config
         .selection(args.select.as_deref(), &args.ignore)
         .map_err(CliError::Selection)?;
+    // Read before the analysis, so that a bad baseline stops the run before any work.
+    let baseline = match &args.baseline {
+        Some(path) => Some(Baseline::load(path, &cwd).map_err(CliError::from)?),
+        None => None,
+    };
 
     let (inputs, walk_problems) = match &args.stdin_filename {
         Some(name) => (vec![read_stdin(name)?], Vec::new()),
         None => collect(args, &config, &cwd)?,
     };
-    let report = analyse_all(inputs, walk_problems, &selection)?;
+    let checked: Vec<String> = inputs.iter().map(|input| input.path.clone()).collect();
+    let mut report = analyse_all(inputs, walk_problems, &config.declared, &selection)?;
+    refine(&mut report, args, &config, &cwd);
+
+    if let Some(path) = &args.write_baseline {
+        let count = baseline::write(path, &cwd, &report).map_err(CliError::from)?;
+        let _ = human::write_baseline_written(
+            &report,
+            count,
+            path,
+            &mut io::stderr().lock(),
+            args.color.enabled(&io::stderr()),
+        );
+        return Ok(if args.strict && !report.problems.is_empty() {
+            ExitStatus::Error
+        } else {
+            ExitStatus::Success
+        });
+    }
+    if let Some(baseline) = &baseline {
+        report.baseline = Some(baseline.apply(&mut report, &checked, &cwd));
+    }
 
     let status = if args.strict && !report.problems.is_empty() {
         ExitStatus::Error
@@ -51,27 +82,52 @@ pub(crate) fn run(args: &CheckArgs) -> miette::Result<ExitStatus> {
         ExitStatus::Success
     };
     let mut out = io::BufWriter::new(io::stdout().lock());
-    match args.format {
+    let written = stdout_result(match args.format {
         Format::Human => {
-            let written = stdout_result(human::write_findings(
-                &report,
-                &mut out,
-                args.color.enabled(&io::stdout()),
-            ))?;
-            if written == Written::All {
-                // Nothing more can be done about a failing stderr.
-                let _ = human::write_footer(
-                    &report,
-                    &mut io::stderr().lock(),
-                    args.color.enabled(&io::stderr()),
-                );
+            human::write_findings(&report, &mut out, args.color.enabled(&io::stdout()))
+        }
+        Format::Json => json::write(&report, &mut out),
+        Format::Sarif => sarif::write(&report, &mut out),
+        Format::Github => github::write(&report, &mut out),
+    })?;
+    if written == Written::All {
+        // Nothing more can be done about a failing stderr.
+        let mut err = io::stderr().lock();
+        let _ = match args.format {
+            Format::Human => {
+                human::write_footer(&report, &mut err, args.color.enabled(&io::stderr()))
             }
-        }
-        Format::Json => {
-            stdout_result(json::write(&report, &mut out))?;
-        }
+            // Machine formats keep stdout to themselves; the baseline's news goes to stderr.
+            _ => match human::fixed_baseline_line(&report) {
+                Some(line) => writeln!(err, "{line}"),
+                None => Ok(()),
+            },
+        };
     }
     Ok(status)
+}
+
+/// What the configuration and the flags take out of the analysis' findings, before any
+/// baseline: suppression comments that silence nothing (kept only with
+/// `--report-unused-suppressions`, then sorted in among the findings) and `per-file-ignores`.
+/// Fingerprints are taken here, before a baseline hides anything.
+fn refine(report: &mut Report, args: &CheckArgs, config: &Config, cwd: &Path) {
+    for file in &mut report.files {
+        if args.report_unused_suppressions {
+            file.findings.sort_by_key(|f| (f.span.start, f.code));
+        } else {
+            file.findings.retain(|f| f.code != UNUSED_SUPPRESSION);
+        }
+    }
+    report.files.retain(|file| !file.findings.is_empty());
+    report.compute_fingerprints();
+    if !config.per_file_ignores.is_empty() {
+        report.retain_findings(|file, finding, _| {
+            !config
+                .per_file_ignores
+                .ignores(&absolute(cwd, Path::new(&file.path)), finding.code)
+        });
+    }
 }
 
 /// One file to analyse, under the name it is reported as.
@@ -137,6 +193,9 @@ fn collect(
                 path: display_path(path),
                 message: "not a regular file; skipped".into(),
             }),
+            // Ex) `lib.rs` from the pre-commit hook (`types_or: [python, rust]`) before Rust
+            // analysis exists: read as Python it would only be a syntax error.
+            Ok(meta) if meta.is_file() && is_planned_language(path) => {}
             Ok(meta) if meta.is_file() => inputs.push(Input {
                 path: display_path(path),
                 source: Source::File(path.clone()),
@@ -211,6 +270,13 @@ fn walk(
     }
 }
 
+/// Whether a file is in a language connlint will read but does not yet (Rust: CL009-CL011).
+/// Such files named on the command line are passed over without a word; this stops applying
+/// by itself once `Language::from_path` knows the extension.
+fn is_planned_language(path: &Path) -> bool {
+    !is_source(path) && path.extension().is_some_and(|ext| ext == "rs")
+}
+
 /// Whether a walked file is one connlint reads.
 fn is_source(path: &Path) -> bool {
     path.to_str().and_then(Language::from_path).is_some()
@@ -265,10 +331,12 @@ fn walk_problem(err: &ignore::Error) -> Option<ProblemEntry> {
     }
 }
 
-/// Reads and analyses every input in parallel, and sorts the results by path.
+/// Reads every input in parallel, analyses them together (summaries cross files), and sorts
+/// the results by path.
 fn analyse_all(
     inputs: Vec<Input>,
     walk_problems: Vec<ProblemEntry>,
+    declared: &connlint_analyzer::Declarations,
     selection: &Selection,
 ) -> Result<Report, CliError> {
     let pool = rayon::ThreadPoolBuilder::new()
@@ -278,10 +346,17 @@ fn analyse_all(
         .map_err(|e| CliError::ThreadPool(e.to_string()))?;
     let files_checked = inputs.len();
     let mut results: Vec<FileResult> = pool.install(|| {
-        inputs
+        let read: Vec<(String, Result<String, String>)> = inputs
             .into_par_iter()
-            .map(|input| check_input(input, selection))
-            .collect()
+            .map(|input| {
+                let bytes = match input.source {
+                    Source::File(path) => read_file(&path),
+                    Source::Read(bytes) => bytes,
+                };
+                (input.path, bytes.and_then(decode))
+            })
+            .collect();
+        check_texts(read, declared, selection)
     });
     results.sort_by(|a, b| a.path.cmp(&b.path));
 
@@ -309,33 +384,76 @@ fn analyse_all(
     Ok(report)
 }
 
-fn check_input(input: Input, selection: &Selection) -> FileResult {
-    let bytes = match input.source {
-        Source::File(path) => read_file(&path),
-        Source::Read(bytes) => bytes,
-    };
-    let text = match bytes.and_then(decode) {
-        Ok(text) => text,
-        Err(message) => {
-            return FileResult {
-                path: input.path,
+/// Analyses the readable files as one project. The analyzer promises not to panic; if it
+/// breaks that promise, each file is analysed alone so that only the culprit is lost.
+fn check_texts(
+    read: Vec<(String, Result<String, String>)>,
+    declared: &connlint_analyzer::Declarations,
+    selection: &Selection,
+) -> Vec<FileResult> {
+    let mut results = Vec::new();
+    let mut texts: Vec<(String, String)> = Vec::new();
+    for (path, text) in read {
+        match text {
+            Ok(text) => texts.push((path, text)),
+            Err(message) => results.push(FileResult {
+                path,
                 text: String::new(),
                 findings: Vec::new(),
                 problems: vec![message],
-            };
+            }),
         }
-    };
-    // The analyzer promises not to panic; if it breaks that promise on one file, the others
-    // are still reported.
-    match catch_unwind(AssertUnwindSafe(|| analyse(&input.path, &text, selection))) {
-        Ok((findings, problems)) => FileResult {
-            path: input.path,
-            text,
-            findings,
-            problems,
-        },
+    }
+    let python: Vec<usize> = (0..texts.len())
+        .filter(|&i| {
+            Language::from_path(&texts[i].0).unwrap_or(Language::Python) == Language::Python
+        })
+        .collect();
+    let files: Vec<SourceFile> = python
+        .iter()
+        .map(|&i| SourceFile {
+            path: &texts[i].0,
+            text: &texts[i].1,
+        })
+        .collect();
+    let project = catch_unwind(AssertUnwindSafe(|| {
+        connlint_rules::check_project(Language::Python, &files, declared, selection)
+    }));
+    drop(files);
+    match project {
+        Ok(checked) => {
+            let mut checked: Vec<Option<Checked>> = checked.into_iter().map(Some).collect();
+            for (k, (path, text)) in texts.into_iter().enumerate() {
+                let found = python
+                    .iter()
+                    .position(|&i| i == k)
+                    .and_then(|p| checked[p].take());
+                let result = match found {
+                    Some(c) => file_result(path, text, c),
+                    None => check_one(path, text, selection),
+                };
+                results.push(result);
+            }
+        }
+        Err(_) => results.extend(
+            texts
+                .into_par_iter()
+                .map(|(path, text)| check_one(path, text, selection))
+                .collect::<Vec<_>>(),
+        ),
+    }
+    results
+}
+
+/// One file analysed alone, with a crash turned into a problem.
+fn check_one(path: String, text: String, selection: &Selection) -> FileResult {
+    let language = Language::from_path(&path).unwrap_or(Language::Python);
+    match catch_unwind(AssertUnwindSafe(|| {
+        connlint_rules::check_source(language, &text, selection)
+    })) {
+        Ok(checked) => file_result(path, text, checked),
         Err(_) => FileResult {
-            path: input.path,
+            path,
             text: String::new(),
             findings: Vec::new(),
             problems: vec![
@@ -346,11 +464,12 @@ fn check_input(input: Input, selection: &Selection) -> FileResult {
     }
 }
 
-/// Findings (suppression comments applied) and problems of one file's text.
-fn analyse(path: &str, text: &str, selection: &Selection) -> (Vec<Finding>, Vec<String>) {
-    let language = Language::from_path(path).unwrap_or(Language::Python);
-    let checked = connlint_rules::check_source(language, text, selection);
-    let index = LineIndex::new(text);
+/// Findings (suppression comments applied, unused ones kept for `--report-unused-suppressions`)
+/// and problems of one file, with problem positions as text.
+fn file_result(path: String, text: String, mut checked: Checked) -> FileResult {
+    // `check` keeps unused suppressions only with --report-unused-suppressions.
+    checked.findings.append(&mut checked.unused_suppressions);
+    let index = LineIndex::new(&text);
     let problems = checked
         .problems
         .iter()
@@ -365,7 +484,12 @@ fn analyse(path: &str, text: &str, selection: &Selection) -> (Vec<Finding>, Vec<
             None => problem.message.clone(),
         })
         .collect();
-    (checked.findings, problems)
+    FileResult {
+        path,
+        text,
+        findings: checked.findings,
+        problems,
+    }
 }
 
 /// A file's bytes, or why they could not be read.

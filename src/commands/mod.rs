@@ -7,6 +7,7 @@ use std::io;
 
 use connlint_rules::SelectionError;
 
+use crate::baseline::BaselineError;
 use crate::config::ConfigError;
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -18,6 +19,8 @@ pub(crate) enum CliError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Selection(#[from] SelectionError),
+    #[error(transparent)]
+    Baseline(#[from] BaselineError),
     #[error("cannot read standard input")]
     Stdin(#[source] io::Error),
     #[error("cannot write the output")]

@@ -68,8 +68,8 @@ pub(crate) fn write_findings(report: &Report, out: &mut dyn Write, color: bool) 
     out.flush()
 }
 
-/// The problems and the summary line, to stderr.
-pub(crate) fn write_footer(report: &Report, err: &mut dyn Write, color: bool) -> io::Result<()> {
+/// The problems, each a warning line.
+fn write_problems(report: &Report, err: &mut dyn Write, color: bool) -> io::Result<()> {
     let warning = if color {
         "\x1b[1;33mwarning\x1b[0m"
     } else {
@@ -78,23 +78,67 @@ pub(crate) fn write_footer(report: &Report, err: &mut dyn Write, color: bool) ->
     for problem in &report.problems {
         writeln!(err, "{warning}: {}: {}", problem.path, problem.message)?;
     }
+    Ok(())
+}
+
+/// After `--write-baseline`: the problems and what was written, to stderr.
+pub(crate) fn write_baseline_written(
+    report: &Report,
+    count: usize,
+    path: &std::path::Path,
+    err: &mut dyn Write,
+    color: bool,
+) -> io::Result<()> {
+    write_problems(report, err, color)?;
+    writeln!(
+        err,
+        "Wrote {} to the baseline {} ({} checked).",
+        plural(count, "finding"),
+        path.display(),
+        plural(report.files_checked, "file"),
+    )?;
+    err.flush()
+}
+
+/// The problems and the summary line, to stderr.
+pub(crate) fn write_footer(report: &Report, err: &mut dyn Write, color: bool) -> io::Result<()> {
+    write_problems(report, err, color)?;
     let checked = plural(report.files_checked, "file");
     let problems = match report.problems.len() {
         0 => String::new(),
         n => format!(", {}", plural(n, "problem")),
     };
+    let baselined = match report.baseline {
+        Some(outcome) if outcome.matched > 0 => format!(", {} baselined", outcome.matched),
+        _ => String::new(),
+    };
     let count = report.finding_count();
     if count == 0 {
-        writeln!(err, "No findings ({checked} checked{problems}).")?;
+        writeln!(err, "No findings ({checked} checked{problems}{baselined}).")?;
     } else {
         let files = plural(report.files.len(), "file");
         writeln!(
             err,
-            "Found {} in {files} ({checked} checked{problems}).",
+            "Found {} in {files} ({checked} checked{problems}{baselined}).",
             plural(count, "finding")
         )?;
     }
+    if let Some(line) = fixed_baseline_line(report) {
+        writeln!(err, "{line}")?;
+    }
     err.flush()
+}
+
+/// With `--baseline`, when some of its entries match nothing any more: the line that says so.
+/// Every format prints it on stderr.
+pub(crate) fn fixed_baseline_line(report: &Report) -> Option<String> {
+    match report.baseline?.fixed {
+        0 => None,
+        1 => Some("1 baseline entry is fixed; rewrite the baseline to drop it".into()),
+        n => Some(format!(
+            "{n} baseline entries are fixed; rewrite the baseline to drop them"
+        )),
+    }
 }
 
 fn plural(n: usize, word: &str) -> String {
@@ -114,6 +158,10 @@ struct FindingDiagnostic<'a> {
 impl fmt::Display for FindingDiagnostic<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let finding = self.finding;
+        // Ex) `unused-suppression`, whose code is its name.
+        if finding.code == finding.name {
+            return write!(f, "{}: {}", finding.code, finding.message);
+        }
         write!(f, "{} {}: {}", finding.code, finding.name, finding.message)
     }
 }

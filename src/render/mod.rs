@@ -4,9 +4,13 @@
 //!   the snippet with the primary and secondary labels, `help:`), then problems and a summary
 //!   line on stderr.
 //! - [`json`]: one pretty-printed document on stdout, the shape of DESIGN.md section 7.
+//! - [`sarif`]: SARIF 2.1.0 on stdout, for code scanning.
+//! - [`github`]: GitHub Actions workflow commands on stdout, one annotation per finding.
 
+pub(crate) mod github;
 pub(crate) mod human;
 pub(crate) mod json;
+pub(crate) mod sarif;
 
 use connlint_rules::Finding;
 

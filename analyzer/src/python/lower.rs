@@ -6,6 +6,7 @@
 //! `return`, `break`, `continue`), so each copy continues where its entry was going. `with`
 //! is a `try/finally` whose final block is the context manager's exit.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use tree_sitter::Node;
@@ -19,18 +20,21 @@ use crate::flow::{
     self, AcqId, AcqSite, Cfg, EdgeKind, Effect, NodeId, Operand, ReleaseHow, TransferHow, VarId,
     EXCEPTION_EXIT, NORMAL_EXIT,
 };
+use crate::project::Externals;
 use crate::span::Span;
-use crate::tables::{self, Form, HandleSpec, PoolSpec, ANY_RESOURCE};
+use crate::tables::{self, Form, Handle, PoolSpec, ANY_RESOURCE};
 
 pub(crate) fn lower(
     ctx: &FileCtx,
     unit: &Unit,
     summaries: &HashMap<String, UserSummary>,
+    ext: &Externals,
 ) -> Lowered {
     let mut l = Lower {
         ctx,
         unit,
         summaries,
+        ext,
         cfg: Cfg::new(span(unit.node)),
         cur: Some(flow::ENTRY),
         frames: Vec::new(),
@@ -43,6 +47,11 @@ pub(crate) fn lower(
         too_deep: None,
         stacks: Vec::new(),
         lends: false,
+        param_vars: HashMap::new(),
+        local_types: HashMap::new(),
+        acq_vars: Vec::new(),
+        acquired_into: Vec::new(),
+        params_into: Vec::new(),
     };
     let body = if unit.is_module {
         Some(unit.node)
@@ -57,6 +66,7 @@ pub(crate) fn lower(
     l.prescan(body);
     if !unit.is_module {
         l.parameters();
+        l.attributes();
     }
     l.block(body);
     if let Some(c) = l.cur {
@@ -68,7 +78,8 @@ pub(crate) fn lower(
     let end = last_statement_span(body);
     let outcomes = (0..l.cfg.acquisitions.len() as AcqId)
         .map(|a| {
-            if l.metas[a as usize].param.is_some() && !l.param_is_used(a) {
+            let meta = &l.metas[a as usize];
+            if (meta.param.is_some() || meta.attr.is_some()) && !l.param_is_used(a) {
                 flow::AcqOutcome::default()
             } else {
                 flow::solve(&l.cfg, a)
@@ -76,11 +87,29 @@ pub(crate) fn lower(
         })
         .collect();
     Lowered::Done {
+        acquired_into: l.acquired_into,
+        params_into: l.params_into,
         cfg: l.cfg,
         metas: l.metas,
         outcomes,
         end,
     }
+}
+
+/// The offset of `needle` in `text` where it is not part of a longer name.
+fn find_word(text: &str, needle: &str) -> Option<usize> {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut from = 0;
+    while let Some(i) = text.get(from..)?.find(needle) {
+        let at = from + i;
+        let after = text[at + needle.len()..].chars().next();
+        let before = text[..at].chars().next_back();
+        if !after.is_some_and(is_word) && !before.is_some_and(|c| is_word(c) || c == '.') {
+            return Some(at);
+        }
+        from = at + needle.len();
+    }
+    None
 }
 
 /// A generator body that also releases connections: it keeps ownership across its `yield`.
@@ -168,7 +197,7 @@ enum Frame {
 struct Candidate {
     span: Span,
     form: Form,
-    handle: &'static HandleSpec,
+    handle: Handle,
     api: String,
     via: Option<String>,
 }
@@ -202,18 +231,29 @@ struct Lower<'a, 't> {
     /// or any generator that releases connections itself (a FastAPI-style dependency).
     lends: bool,
     summaries: &'a HashMap<String, UserSummary>,
+    /// Other files' summaries.
+    ext: &'a Externals,
     cfg: Cfg,
     /// The node control is at; `None` after a jump (the following code is unreachable).
     cur: Option<NodeId>,
     frames: Vec<Frame>,
     /// Local names, interned in order of first sight.
-    vars: HashMap<&'t str, usize>,
+    vars: HashMap<Cow<'t, str>, usize>,
     acq_by_span: HashMap<Span, AcqId>,
     metas: Vec<AcqMeta>,
     local_pools: HashMap<&'t str, &'static PoolSpec>,
     globals: Vec<&'t str>,
     depth: u32,
     too_deep: Option<Span>,
+    /// Local names bound to instances of this file's classes (`x = Wrapped(...)`, `x: Wrapped`).
+    local_types: HashMap<&'t str, String>,
+    /// Parameter variables and their 0-based index (`self`/`cls` not counted).
+    param_vars: HashMap<VarId, usize>,
+    /// Variables ever bound straight from a real acquisition.
+    acq_vars: Vec<VarId>,
+    /// `self.X = <acquisition>` and `self.X = <parameter i>` seen in this method.
+    acquired_into: Vec<String>,
+    params_into: Vec<(usize, String)>,
     /// `ExitStack`s bound to local names, with the exits registered on them so far.
     stacks: Vec<(&'t str, Vec<Effect>)>,
 }
@@ -359,7 +399,15 @@ impl<'a, 't> Lower<'a, 't> {
 
     fn var(&mut self, name: &'t str) -> VarId {
         let next = self.vars.len();
-        let i = *self.vars.entry(name).or_insert(next);
+        let i = *self.vars.entry(Cow::Borrowed(name)).or_insert(next);
+        (i % flow::MAX_VARS) as VarId
+    }
+
+    /// Like [`Self::var`] for a name that is not a slice of the source (`self.conn` when only
+    /// `self.close()` mentions it).
+    fn var_owned(&mut self, name: String) -> VarId {
+        let next = self.vars.len();
+        let i = *self.vars.entry(Cow::Owned(name)).or_insert(next);
         (i % flow::MAX_VARS) as VarId
     }
 
@@ -379,7 +427,7 @@ impl<'a, 't> Lower<'a, 't> {
         let a = self.cfg.acquisitions.len() as AcqId;
         self.cfg.acquisitions.push(AcqSite {
             span: c.span,
-            handle: c.handle,
+            handle: c.handle.clone(),
         });
         self.metas.push(AcqMeta {
             api: c.api.clone(),
@@ -387,6 +435,7 @@ impl<'a, 't> Lower<'a, 't> {
             binding: None,
             scoped: false,
             param: None,
+            attr: None,
         });
         self.acq_by_span.insert(c.span, a);
         a
@@ -424,10 +473,15 @@ impl<'a, 't> Lower<'a, 't> {
             if let Some(pool) = ty.and_then(|t| self.ctx.pool_from_type(t)) {
                 self.local_pools.insert(name, pool);
             }
+            if let Some(class) = ty.map(|t| self.text(t).trim_matches(|c| c == '"' || c == '\'')) {
+                if self.ctx.classes.iter().any(|c| c == class) {
+                    self.local_types.insert(name, class.to_string());
+                }
+            }
             let a = self.cfg.acquisitions.len() as AcqId;
             self.cfg.acquisitions.push(AcqSite {
                 span: span(name_node),
-                handle: &ANY_RESOURCE,
+                handle: Handle::Lib(&ANY_RESOURCE),
             });
             self.metas.push(AcqMeta {
                 api: name.into(),
@@ -435,6 +489,7 @@ impl<'a, 't> Lower<'a, 't> {
                 binding: Some(name.into()),
                 scoped: false,
                 param: Some(index),
+                attr: None,
             });
             self.emit(Effect::Acquire(a), span(name_node));
             let v = self.var(name);
@@ -445,8 +500,79 @@ impl<'a, 't> Lower<'a, 't> {
                 },
                 span(name_node),
             );
+            self.param_vars.insert(v, index);
             index += 1;
         }
+    }
+
+    /// In a method: a pseudo-acquisition for each attribute of `self` the class assigns and this
+    /// method mentions, to learn whether the method releases it (`close()`, `__del__`).
+    fn attributes(&mut self) {
+        let Some(class) = self.unit.class.as_deref() else {
+            return;
+        };
+        let Some(attrs) = self.ctx.class_attrs.get(class) else {
+            return;
+        };
+        let body = self.ctx.text_of(Some(self.unit.node));
+        let base = self.unit.node.start_byte();
+        for attr in attrs {
+            let needle = format!("self.{attr}");
+            let (name, here) = match find_word(body, &needle) {
+                Some(at) => (
+                    needle.clone(),
+                    Span::new(base + at, base + at + needle.len()),
+                ),
+                None => {
+                    // Ex) `__del__` that only calls `self.close()`, which releases `self.conn`.
+                    let released_by_callee = self.summaries.iter().any(|(k, s)| {
+                        k.strip_prefix(class)
+                            .and_then(|m| m.strip_prefix('.'))
+                            .is_some_and(|m| body.contains(&format!("self.{m}(")))
+                            && s.releases_attrs.contains(attr)
+                    });
+                    if !released_by_callee {
+                        continue;
+                    }
+                    (needle.clone(), self.unit.name_span)
+                }
+            };
+            let a = self.cfg.acquisitions.len() as AcqId;
+            self.cfg.acquisitions.push(AcqSite {
+                span: here,
+                handle: Handle::Lib(&ANY_RESOURCE),
+            });
+            self.metas.push(AcqMeta {
+                api: name.clone(),
+                via: None,
+                binding: Some(name.clone()),
+                scoped: false,
+                param: None,
+                attr: Some(attr.clone()),
+            });
+            self.emit(Effect::Acquire(a), here);
+            let v = self.var_owned(name);
+            self.emit(
+                Effect::Bind {
+                    dst: v,
+                    src: Some(Operand::Temp(a)),
+                },
+                here,
+            );
+        }
+    }
+
+    /// `self.X` in a method, as the name it is tracked under.
+    fn self_attribute(&self, node: Node<'t>) -> Option<&'t str> {
+        if node.kind() != "attribute" || self.unit.class.is_none() {
+            return None;
+        }
+        let object = node.field(F::Object)?;
+        if object.kind() != "identifier" || self.text(object) != "self" {
+            return None;
+        }
+        let text = self.text(node);
+        (!text.contains(char::is_whitespace)).then_some(text)
     }
 
     /// Whether a parameter's pseudo-acquisition meets any release or store: otherwise solving
@@ -491,6 +617,10 @@ impl<'a, 't> Lower<'a, 't> {
                             if let Some(pool) = self.ctx.pool_from_value(right) {
                                 let t = self.text(left);
                                 self.local_pools.insert(t, pool);
+                            }
+                            if let Some(class) = self.ctx.class_built_by(right) {
+                                let t = self.text(left);
+                                self.local_types.insert(t, class);
                             }
                         }
                     }
@@ -577,17 +707,74 @@ impl<'a, 't> Lower<'a, 't> {
                 name.to_string()
             }
             "attribute" => {
-                let object = self.text(callee.field(F::Object)?);
+                let object = callee.field(F::Object)?;
                 let method = self.text(callee.field(F::Attribute)?);
-                let class = self.unit.class.as_ref()?;
-                if !matches!(object, "self" | "cls") {
-                    return None;
+                let class = match self.instance_class(object) {
+                    Some(c) => Some(c),
+                    // Ex) `self.adapter.release_connection(c)` with `adapter` untyped: a method
+                    // name defined by one class only is taken to be that class's.
+                    None => self.ctx.unique_method_owner(method).map(str::to_string),
+                };
+                match class {
+                    Some(class) => format!("{class}.{method}"),
+                    None => return self.external(callee, Some(method)),
                 }
-                format!("{class}.{method}")
             }
             _ => return None,
         };
-        self.summaries.get(&key).map(|s| (s, key))
+        match self.summaries.get(&key) {
+            Some(s) => Some((s, key)),
+            None => self.external(callee, None),
+        }
+    }
+
+    /// A function or class of another file of the project: through the imports
+    /// (`from .db import get_db`, `db.get_db`), or a method name only one class defines.
+    fn external(&self, callee: Node, method: Option<&str>) -> Option<(&'a UserSummary, String)> {
+        if let Some(path) = self.ctx.resolve(callee) {
+            let found = self.ext.lookup(&path, self.ctx.module);
+            self.ctx
+                .seen
+                .borrow_mut()
+                .push((path.clone(), found.cloned()));
+            if let Some(s) = found {
+                return Some((s, path));
+            }
+        }
+        let method = method?;
+        let found = self.ext.lookup_method(method, self.ctx.module);
+        self.ctx
+            .seen
+            .borrow_mut()
+            .push((format!("method:{method}"), found.cloned()));
+        found.map(|s| (s, method.to_string()))
+    }
+
+    /// The class of this file an object expression is an instance of, when known: `self`, a
+    /// local or module-level name built from the class, an annotated parameter, `self.attr`.
+    fn instance_class(&self, object: Node) -> Option<String> {
+        match object.kind() {
+            "identifier" => {
+                let name = self.text(object);
+                if matches!(name, "self" | "cls") {
+                    return self.unit.class.clone();
+                }
+                self.local_types
+                    .get(name)
+                    .or_else(|| self.ctx.module_types.get(name))
+                    .cloned()
+            }
+            "attribute" => {
+                let owner = object.field(F::Object)?;
+                if self.text(owner) != "self" {
+                    return None;
+                }
+                let class = self.unit.class.clone()?;
+                let attr = self.text(object.field(F::Attribute)?).to_string();
+                self.ctx.attr_types.get(&(class, attr)).cloned()
+            }
+            _ => None,
+        }
     }
 
     // ---- statements ------------------------------------------------------------------------
@@ -738,7 +925,11 @@ impl<'a, 't> Lower<'a, 't> {
     /// Variables known falsy on the true and on the false branch of a condition.
     fn condition_facts(&mut self, c: Node<'t>) -> (Vec<VarId>, Vec<VarId>) {
         match c.kind() {
-            "identifier" => {
+            "identifier" | "attribute" => {
+                // `if conn:`, `if self.conn:` (a `self.X` is tracked under its text).
+                if c.kind() == "attribute" && self.self_attribute(c).is_none() {
+                    return (vec![], vec![]);
+                }
                 let v = self.var(self.text(c));
                 (vec![], vec![v])
             }
@@ -1064,8 +1255,14 @@ impl<'a, 't> Lower<'a, 't> {
         let v = self.expr(expr);
         let at = span(expr);
         if is_async {
-            // `async with` awaits `__aenter__`, which can raise before anything is entered.
-            self.emit_raising(Effect::Await, at);
+            // `async with` awaits `__aenter__`. A library's (`pool.acquire()`) can raise before
+            // anything is acquired; an object already built here (a wrapper whose `__aenter__`
+            // returns `self`) is not modelled as failing to enter.
+            if matches!(v, Value::Temp(_)) {
+                self.emit(Effect::Await, at);
+            } else {
+                self.emit_raising(Effect::Await, at);
+            }
         }
         // `with ExitStack() as stack:` runs, on exit, the exits of everything entered on it.
         let stack = target
@@ -1123,7 +1320,7 @@ impl<'a, 't> Lower<'a, 't> {
             }
             Value::Temp(a) => {
                 self.metas[a as usize].scoped =
-                    self.cfg.acquisitions[a as usize].handle.cm_releases;
+                    self.cfg.acquisitions[a as usize].handle.cm_releases();
                 self.emit(Effect::EnterContext(Operand::Temp(a)), at);
                 (Value::Temp(a), Some(Effect::ExitContext(Operand::Temp(a))))
             }
@@ -1198,6 +1395,9 @@ impl<'a, 't> Lower<'a, 't> {
                     if self.metas[a as usize].binding.is_none() {
                         self.metas[a as usize].binding = Some(name.to_string());
                     }
+                    if self.metas[a as usize].param.is_none() && !self.acq_vars.contains(&dst) {
+                        self.acq_vars.push(dst);
+                    }
                 }
                 let src = v.operand();
                 self.emit(Effect::Bind { dst, src }, span(target));
@@ -1219,6 +1419,35 @@ impl<'a, 't> Lower<'a, 't> {
                         }
                     }
                 }
+            }
+            "attribute" if self.self_attribute(target).is_some() => {
+                let name = self.self_attribute(target).unwrap_or_default();
+                let attr = name.trim_start_matches("self.").to_string();
+                match &v {
+                    Value::Temp(a)
+                        if self.metas[*a as usize].param.is_none()
+                            && self.metas[*a as usize].attr.is_none() =>
+                    {
+                        self.acquired_into.push(attr);
+                    }
+                    Value::Var(x) if self.acq_vars.contains(x) => self.acquired_into.push(attr),
+                    Value::Var(x) => {
+                        if let Some(&i) = self.param_vars.get(x) {
+                            self.params_into.push((i, attr));
+                        }
+                    }
+                    _ => {}
+                }
+                // The object owns it now; within this method `self.X` still names it.
+                self.transfer_value(&v, TransferHow::Store, span(target));
+                let dst = self.var(name);
+                self.emit(
+                    Effect::Bind {
+                        dst,
+                        src: v.operand(),
+                    },
+                    span(target),
+                );
             }
             "attribute" | "subscript" => {
                 let mut cursor = target.walk();
@@ -1432,6 +1661,9 @@ impl<'a, 't> Lower<'a, 't> {
                 Value::Seq(values)
             }
             "attribute" => {
+                if let Some(name) = self.self_attribute(e) {
+                    return Value::Var(self.var(name));
+                }
                 if let Some(o) = e.field(F::Object) {
                     let v = self.expr(o);
                     self.drop_value(v, span(o));
@@ -1617,7 +1849,7 @@ impl<'a, 't> Lower<'a, 't> {
                 candidate = Some(Candidate {
                     span: at,
                     form: spec.form,
-                    handle: spec.handle,
+                    handle: Handle::Lib(spec.handle),
                     api: api_text(self.text(func)),
                     via: None,
                 });
@@ -1628,7 +1860,7 @@ impl<'a, 't> Lower<'a, 't> {
                 candidate = Some(Candidate {
                     span: at,
                     form: spec.form,
-                    handle: spec.handle,
+                    handle: Handle::Lib(spec.handle),
                     api: api_text(self.text(func)),
                     via: None,
                 });
@@ -1644,7 +1876,7 @@ impl<'a, 't> Lower<'a, 't> {
                 candidate = Some(Candidate {
                     span: at,
                     form: spec.form,
-                    handle: spec.handle,
+                    handle: Handle::Lib(spec.handle),
                     api: api_text(self.text(func)),
                     via: None,
                 });
@@ -1652,14 +1884,14 @@ impl<'a, 't> Lower<'a, 't> {
         }
         let user = self.user_function(func);
         if candidate.is_none() {
-            if let Some((summary, name)) = &user {
-                if let Some(handle) = summary.returns {
+            if let Some((summary, _)) = &user {
+                if let Some(handle) = summary.returns.clone() {
                     candidate = Some(Candidate {
                         span: at,
                         form: Form::Plain,
                         handle,
                         api: api_text(self.text(func)),
-                        via: Some(name.clone()),
+                        via: Some(summary.origin.clone()),
                     });
                 }
             }
@@ -1692,6 +1924,22 @@ impl<'a, 't> Lower<'a, 't> {
                         },
                         at,
                     );
+                }
+            }
+        }
+        if let (Some((summary, _)), Some(recv)) = (&user, receiver) {
+            // `self.close()` where `close` releases `self.conn`: released here too.
+            if recv.kind() == "identifier" && self.text(recv) == "self" {
+                for attr in &summary.releases_attrs {
+                    if let Some(v) = self.known_var(&format!("self.{attr}")) {
+                        self.emit(
+                            Effect::Release {
+                                what: Operand::Var(v),
+                                how: ReleaseHow::Always,
+                            },
+                            at,
+                        );
+                    }
                 }
             }
         }
@@ -1768,7 +2016,9 @@ impl<'a, 't> Lower<'a, 't> {
             .chars()
             .next()
             .is_some_and(|c| c.is_ascii_uppercase())
-            && candidate.is_none();
+            && candidate
+                .as_ref()
+                .is_none_or(|c| matches!(c.handle, Handle::Class(_)));
         let stores = matches!(
             method,
             Some(
@@ -1871,6 +2121,7 @@ impl<'a, 't> Lower<'a, 't> {
 fn condition_subject(n: Node) -> Option<Node> {
     match n.kind() {
         "identifier" => Some(n),
+        "attribute" if n.field(F::Object).is_some_and(|o| o.kind() == "identifier") => Some(n),
         "parenthesized_expression" => condition_subject(n.named_child(0)?),
         "named_expression" => n.field(F::Name),
         _ => None,

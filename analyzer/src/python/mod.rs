@@ -17,13 +17,20 @@ use tree_sitter::{Node, Parser, Tree};
 use fields::{FieldExt, F};
 
 use crate::flow::{self, AcqOutcome, Cfg};
+use crate::project::{Externals, Linking};
 use crate::span::Span;
 use crate::summary::{Acquisition, ExitKind, FileAnalysis, FunctionSummary, Leak, Lost, Problem};
-use crate::tables::{self, HandleSpec, PoolSpec};
+use crate::tables::{self, ClassHandle, Handle, PoolSpec};
+use std::sync::Arc;
 
 /// Deeper syntax than this is not lowered (the function is reported as a problem instead), so
 /// no input can overflow the stack.
 pub(crate) const MAX_DEPTH: u32 = 200;
+
+/// Summary rounds are cheap (only functions mentioning a changed summary are redone), and a
+/// chain such as release helper -> `close` -> `__exit__` -> class -> factory -> factory needs one
+/// round per link; this bounds the work on adversarial input.
+pub(crate) const MAX_ROUNDS: usize = 12;
 
 thread_local! {
     static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
@@ -43,7 +50,30 @@ fn parse(text: &str) -> Option<Tree> {
     })
 }
 
-pub fn analyze(text: &str) -> FileAnalysis {
+/// Analyses one file, seeing other files' summaries through `ext`, and says what it exports
+/// and what it looked up (for the project-wide fixed point).
+pub(crate) fn analyze_linked(
+    text: &str,
+    path: &str,
+    module: &str,
+    ext: &Externals,
+    demanded: &[String],
+) -> (FileAnalysis, Linking) {
+    let mut link = Linking {
+        demanded: demanded.to_vec(),
+        ..Linking::default()
+    };
+    let result = analyze_inner(text, path, module, ext, &mut link);
+    (result, link)
+}
+
+fn analyze_inner(
+    text: &str,
+    path: &str,
+    module: &str,
+    ext: &Externals,
+    link: &mut Linking,
+) -> FileAnalysis {
     let mut result = FileAnalysis::default();
     let Some(tree) = parse(text) else {
         result.problems.push(Problem {
@@ -60,16 +90,16 @@ pub fn analyze(text: &str) -> FileAnalysis {
             message: format!("syntax error: {what}; functions containing it are not analysed"),
         });
     }
-    let ctx = FileCtx::collect(root, text);
-    let (mut wanted, mentions) = ctx.units_to_lower();
+    let ctx = FileCtx::collect(root, text, path, module, ext);
+    let (mut wanted, mentions) = ctx.units_to_lower(&link.demanded);
     // Each function is summarised as soon as it is solved, so its flow graph is freed at once.
     let lower_unit = |unit: &Unit, summaries: &HashMap<String, UserSummary>| match lower::lower(
-        &ctx, unit, summaries,
+        &ctx, unit, summaries, ext,
     ) {
         Lowered::TooDeep(span) => Outcome::TooDeep(span),
         done => {
             let user = done.user_summary();
-            Outcome::Done(done.into_summary(unit, &user), user)
+            Outcome::Done(Box::new((done.into_summary(unit, &user), user)))
         }
     };
     let mut summaries: HashMap<String, UserSummary> = HashMap::new();
@@ -83,14 +113,25 @@ pub fn analyze(text: &str) -> FileAnalysis {
     // re-lowers just the functions that mention a function whose summary changed, and pulls in
     // the helpers those call; a few rounds reach the fixed point for any realistic call depth
     // inside one file.
-    for _round in 0..4 {
+    for _round in 0..MAX_ROUNDS {
         let mut next = HashMap::new();
         for (unit, result) in ctx.units.iter().zip(&results) {
-            if let Some(Outcome::Done(_, user)) = result {
+            if let Some(Outcome::Done(done)) = result {
+                let user = &done.1;
                 if !user.is_trivial() {
-                    next.insert(unit.name.clone(), user.clone());
+                    let mut user = user.clone();
+                    user.origin = ctx.describe(&unit.name, unit.name_span);
+                    next.insert(unit.name.clone(), user);
                 }
             }
+        }
+        for (class, handle, at) in class_handles(&ctx, &results) {
+            let user = UserSummary {
+                returns: Some(Handle::Class(Arc::new(handle))),
+                origin: ctx.describe(&class, at),
+                ..UserSummary::default()
+            };
+            next.insert(class, user);
         }
         let changed: std::collections::HashSet<&str> = next
             .iter()
@@ -125,6 +166,11 @@ pub fn analyze(text: &str) -> FileAnalysis {
             }
         }
     }
+    let finalizer_only: Vec<String> = class_handles(&ctx, &results)
+        .into_iter()
+        .filter(|(_, h, _)| h.release_methods.is_empty() && !h.cm_releases && h.finalizer.is_some())
+        .map(|(class, _, _)| format!("{class}.__del__"))
+        .collect();
     for (unit, outcome) in ctx.units.iter().zip(results) {
         match outcome {
             Some(Outcome::TooDeep(span)) => result.problems.push(Problem {
@@ -134,10 +180,21 @@ pub fn analyze(text: &str) -> FileAnalysis {
                     unit.name
                 ),
             }),
-            Some(Outcome::Done(summary, _)) => result.functions.push(summary),
+            Some(Outcome::Done(done)) => {
+                let mut summary = done.0;
+                summary.finalizer_only = finalizer_only.contains(&unit.name);
+                result.functions.push(summary);
+            }
             None => {}
         }
     }
+    link.exports = summaries.into_iter().collect();
+    link.imports = ctx
+        .imports
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    link.seen = ctx.seen.take();
     result
 }
 
@@ -173,23 +230,133 @@ fn first_error(root: Node) -> (Span, String) {
     }
 }
 
+/// Classes of this file whose instances own a connection: an attribute of `self` acquired in
+/// the class (or taken from `__init__`'s parameter with a connection-like name) that some method
+/// releases, or that only `__del__`/`weakref.finalize` releases.
+fn class_handles(ctx: &FileCtx, results: &[Option<Outcome>]) -> Vec<(String, ClassHandle, Span)> {
+    let mut classes: Vec<&str> = ctx
+        .units
+        .iter()
+        .filter_map(|u| u.class.as_deref())
+        .collect();
+    classes.sort_unstable();
+    classes.dedup();
+    let mut out = Vec::new();
+    for class in classes {
+        let methods: Vec<(&Unit, &UserSummary)> = ctx
+            .units
+            .iter()
+            .zip(results)
+            .filter(|(u, _)| u.class.as_deref() == Some(class))
+            .filter_map(|(u, r)| match r {
+                Some(Outcome::Done(done)) => Some((u, &done.1)),
+                _ => None,
+            })
+            .collect();
+        let mut attrs: Vec<&str> = Vec::new();
+        for (unit, user) in &methods {
+            attrs.extend(user.acquired_into.iter().map(String::as_str));
+            if short_name(&unit.name) == "__init__" {
+                attrs.extend(
+                    user.params_into
+                        .iter()
+                        .map(|(_, a)| a.as_str())
+                        .filter(|a| connection_like(a)),
+                );
+            }
+        }
+        if attrs.is_empty() {
+            continue;
+        }
+        let releases = |user: &UserSummary| {
+            user.releases_attrs
+                .iter()
+                .any(|a| attrs.contains(&a.as_str()))
+        };
+        let mut release_methods = Vec::new();
+        let mut cm_releases = false;
+        let mut finalizer = None;
+        for (unit, user) in &methods {
+            let name = short_name(&unit.name);
+            let text = ctx.text_of(Some(unit.node));
+            if name == "__init__"
+                && text.contains("finalize(")
+                && attrs.iter().any(|a| text.contains(&format!("self.{a}")))
+            {
+                finalizer = Some(ctx.describe(
+                    &format!("weakref.finalize` in `{class}.__init__"),
+                    unit.name_span,
+                ));
+            }
+            if !releases(user) {
+                continue;
+            }
+            match name {
+                "__del__" => finalizer = Some(ctx.describe(&unit.name, unit.name_span)),
+                "__exit__" | "__aexit__" => cm_releases = true,
+                _ => release_methods.push(name.to_string()),
+            }
+        }
+        if release_methods.is_empty() && !cm_releases && finalizer.is_none() {
+            continue;
+        }
+        let at = methods
+            .first()
+            .map(|(u, _)| u.name_span)
+            .unwrap_or_default();
+        out.push((
+            class.to_string(),
+            ClassHandle {
+                class: class.to_string(),
+                release_methods,
+                cm_releases,
+                finalizer,
+            },
+            at,
+        ));
+    }
+    out
+}
+
+/// Attribute names that hold a connection when a constructor is handed one.
+fn connection_like(attr: &str) -> bool {
+    let a = attr.trim_start_matches('_').to_ascii_lowercase();
+    a.contains("conn")
+        || a.contains("session")
+        || matches!(a.as_str(), "db" | "cnx" | "con" | "client")
+}
+
 /// A lowered function, summarised.
 enum Outcome {
-    Done(FunctionSummary, UserSummary),
+    Done(Box<(FunctionSummary, UserSummary)>),
     TooDeep(Span),
 }
 
 /// What a call to a function of this file does, for its callers.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct UserSummary {
-    pub returns: Option<&'static HandleSpec>,
+    /// Calling it yields this resource: a function that returns a connection, or a class whose
+    /// instances own one.
+    pub returns: Option<Handle>,
     pub releases: Vec<usize>,
     pub stores: Vec<usize>,
+    /// Methods: attributes of `self` released on every normal path.
+    pub releases_attrs: Vec<String>,
+    /// Methods: attributes of `self` assigned a connection acquired here, or parameter i.
+    pub acquired_into: Vec<String>,
+    pub params_into: Vec<(usize, String)>,
+    /// Where it is defined, for messages: "`get_db` (tools.py:49)".
+    pub origin: String,
 }
 
 impl UserSummary {
     fn is_trivial(&self) -> bool {
-        self.returns.is_none() && self.releases.is_empty() && self.stores.is_empty()
+        self.returns.is_none()
+            && self.releases.is_empty()
+            && self.stores.is_empty()
+            && self.releases_attrs.is_empty()
+            && self.acquired_into.is_empty()
+            && self.params_into.is_empty()
     }
 }
 
@@ -217,18 +384,44 @@ pub(crate) struct FileCtx<'t> {
     /// (class, attribute) -> pool, from `self.attr = Pool(...)`.
     pub class_pools: HashMap<(String, String), &'static PoolSpec>,
     pub units: Vec<Unit<'t>>,
+    /// Class -> the attributes its methods assign on `self`.
+    pub class_attrs: HashMap<String, Vec<String>>,
+    /// Instances of this file's classes: module-level names and `self` attributes -> class.
+    pub module_types: HashMap<String, String>,
+    pub attr_types: HashMap<(String, String), String>,
+    /// Classes defined in this file.
+    pub classes: Vec<String>,
+    /// Shown in descriptions of other places (`db.py:88`); empty when unknown.
+    pub path: &'t str,
+    /// This file's module path (`pkg.db`), for relative imports.
+    pub module: &'t str,
+    /// Lookups into other files' summaries, and what they returned.
+    pub seen: std::cell::RefCell<Vec<(String, Option<UserSummary>)>>,
     /// Extra names that make a function worth lowering (aliases of connect functions, ...).
     extra_names: Vec<String>,
 }
 
 impl<'t> FileCtx<'t> {
-    fn collect(root: Node<'t>, text: &'t str) -> Self {
+    fn collect(
+        root: Node<'t>,
+        text: &'t str,
+        path: &'t str,
+        module: &'t str,
+        ext: &Externals,
+    ) -> Self {
         let mut ctx = FileCtx {
             text,
             imports: HashMap::new(),
             module_pools: HashMap::new(),
             class_pools: HashMap::new(),
             units: Vec::new(),
+            class_attrs: HashMap::new(),
+            module_types: HashMap::new(),
+            attr_types: HashMap::new(),
+            classes: Vec::new(),
+            path,
+            module,
+            seen: std::cell::RefCell::new(Vec::new()),
             extra_names: Vec::new(),
         };
         ctx.units.push(Unit {
@@ -243,9 +436,17 @@ impl<'t> FileCtx<'t> {
             scope: None,
         });
         // Iterative walk: (node, enclosing class, enclosing function, depth).
-        let mut stack: Vec<(Node<'t>, Option<String>, Option<String>, u32)> =
-            vec![(root, None, None, 0)];
-        while let Some((node, class, func, depth)) = stack.pop() {
+        // (node, enclosing class body, enclosing function, depth, class of the enclosing method)
+        type Item<'t> = (
+            Node<'t>,
+            Option<String>,
+            Option<String>,
+            u32,
+            Option<String>,
+        );
+        let mut stack: Vec<Item<'t>> = vec![(root, None, None, 0, None)];
+        let mut assignments: Vec<(Node<'t>, bool, Option<String>)> = Vec::new();
+        while let Some((node, class, func, depth, method_of)) = stack.pop() {
             match node.kind() {
                 "import_statement" | "import_from_statement" => ctx.add_import(node),
                 "function_definition" if depth < MAX_DEPTH * 4 => {
@@ -275,20 +476,30 @@ impl<'t> FileCtx<'t> {
                         scope: func.clone(),
                     });
                     if let Some(body) = node.field(F::Body) {
-                        stack.push((body, None, Some(qualified), depth + 1));
+                        let owner = if func.is_none() {
+                            class.clone()
+                        } else {
+                            method_of.clone()
+                        };
+                        stack.push((body, None, Some(qualified), depth + 1, owner));
                     }
                     continue;
                 }
                 "class_definition" => {
                     let name = ctx.text_of(node.field(F::Name)).to_string();
+                    ctx.classes.push(name.clone());
                     if let Some(body) = node.field(F::Body) {
-                        stack.push((body, Some(name), func.clone(), depth + 1));
+                        stack.push((body, Some(name), func.clone(), depth + 1, None));
                     }
                     continue;
                 }
                 "expression_statement" => {
                     if let Some(a) = node.named_child(0).filter(|a| a.kind() == "assignment") {
                         ctx.note_pool_assignment(a, class.as_deref(), func.is_some());
+                        if let Some(owner) = &method_of {
+                            ctx.note_self_attribute(a, owner);
+                        }
+                        assignments.push((a, func.is_some(), method_of.clone()));
                     }
                     continue;
                 }
@@ -303,7 +514,33 @@ impl<'t> FileCtx<'t> {
             let mut cursor = node.walk();
             let children: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
             for child in children.into_iter().rev() {
-                stack.push((child, class.clone(), func.clone(), depth + 1));
+                stack.push((
+                    child,
+                    class.clone(),
+                    func.clone(),
+                    depth + 1,
+                    method_of.clone(),
+                ));
+            }
+        }
+        // Instances of the file's classes, now that every class is known.
+        for (a, in_function, method_of) in assignments {
+            let (Some(left), Some(right)) = (a.field(F::Left), a.field(F::Right)) else {
+                continue;
+            };
+            let Some(class) = ctx.class_built_by(right) else {
+                continue;
+            };
+            match (left.kind(), &method_of) {
+                ("identifier", _) if !in_function => {
+                    ctx.module_types
+                        .insert(ctx.text_of(Some(left)).to_string(), class);
+                }
+                ("attribute", Some(owner)) if ctx.text_of(left.field(F::Object)) == "self" => {
+                    let attr = ctx.text_of(left.field(F::Attribute)).to_string();
+                    ctx.attr_types.insert((owner.clone(), attr), class);
+                }
+                _ => {}
             }
         }
         // Bare names bound to connect functions or session factories also mark a function as
@@ -318,6 +555,14 @@ impl<'t> FileCtx<'t> {
         for (name, pool) in &ctx.module_pools {
             if pool.call.is_some() {
                 ctx.extra_names.push(name.clone());
+            }
+        }
+        ctx.extra_names.extend(ext.declared_words.iter().cloned());
+        // Names imported from other files of the project whose summaries say they acquire,
+        // release or own connections.
+        for (local, path) in &ctx.imports {
+            if ext.lookup(path, module).is_some() {
+                ctx.extra_names.push(local.clone());
             }
         }
         ctx
@@ -359,7 +604,13 @@ impl<'t> FileCtx<'t> {
             match (&module, alias) {
                 (Some(m), alias) => {
                     let local = alias.unwrap_or_else(|| path.clone());
-                    self.imports.insert(local, format!("{m}.{path}"));
+                    let m = self.absolute_module(m);
+                    let full = if m.is_empty() {
+                        path.clone()
+                    } else {
+                        format!("{m}.{path}")
+                    };
+                    self.imports.insert(local, full);
                 }
                 (None, Some(alias)) => {
                     self.imports.insert(alias, path);
@@ -368,6 +619,27 @@ impl<'t> FileCtx<'t> {
                 (None, None) => {}
             }
         }
+    }
+
+    /// `from .db import x` in `pkg/tools.py` imports from `pkg.db`: relative module names made
+    /// absolute against this file's module path (`pkg/__init__.py` is its own package).
+    fn absolute_module(&self, m: &str) -> String {
+        let dots = m.chars().take_while(|&c| c == '.').count();
+        if dots == 0 {
+            return m.to_string();
+        }
+        let mut package: Vec<&str> = self.module.split('.').filter(|p| !p.is_empty()).collect();
+        if !self.path.ends_with("__init__.py") {
+            package.pop();
+        }
+        for _ in 1..dots {
+            package.pop();
+        }
+        let rest = &m[dots..];
+        if !rest.is_empty() {
+            package.push(rest);
+        }
+        package.join(".")
     }
 
     /// Resolves a dotted expression (`pg.pool.ThreadedConnectionPool`) through the imports.
@@ -483,6 +755,62 @@ impl<'t> FileCtx<'t> {
         }
     }
 
+    /// The class of this file an expression builds: `Wrapped(...)`.
+    pub fn class_built_by(&self, value: Node) -> Option<String> {
+        let mut v = value;
+        while matches!(v.kind(), "await" | "parenthesized_expression") {
+            v = v.named_child(0)?;
+        }
+        if v.kind() != "call" {
+            return None;
+        }
+        let f = v.field(F::Function)?;
+        let name = self.text_of(Some(f));
+        self.classes.iter().find(|c| c.as_str() == name).cloned()
+    }
+
+    /// The one class of this file that defines `method`, if exactly one does.
+    pub fn unique_method_owner(&self, method: &str) -> Option<&str> {
+        let mut owners = self
+            .units
+            .iter()
+            .filter(|u| u.class.is_some() && short_name(&u.name) == method)
+            .filter_map(|u| u.class.as_deref());
+        let first = owners.next()?;
+        owners.all(|o| o == first).then_some(first)
+    }
+
+    fn note_self_attribute(&mut self, assignment: Node, class: &str) {
+        let Some(left) = assignment
+            .field(F::Left)
+            .filter(|l| l.kind() == "attribute")
+        else {
+            return;
+        };
+        if self.text_of(left.field(F::Object)) != "self" {
+            return;
+        }
+        let attr = self.text_of(left.field(F::Attribute)).to_string();
+        let attrs = self.class_attrs.entry(class.to_string()).or_default();
+        if !attrs.contains(&attr) {
+            attrs.push(attr);
+        }
+    }
+
+    /// "`name` (path:line)" for messages that point at another place.
+    pub fn describe(&self, name: &str, at: Span) -> String {
+        let line = self
+            .text
+            .get(..at.start as usize)
+            .map_or(0, |t| t.matches('\n').count())
+            + 1;
+        if self.path.is_empty() {
+            format!("`{name}` (line {line})")
+        } else {
+            format!("`{name}` ({}:{line})", self.path)
+        }
+    }
+
     /// Whether `name` is declared `global` in the function enclosing `node`.
     fn is_declared_global(&self, node: Node, name: &str) -> bool {
         let mut cur = node.parent();
@@ -503,7 +831,7 @@ impl<'t> FileCtx<'t> {
     /// functions of this file they call, whose summaries they may need. Everything else cannot
     /// change a finding and is skipped, which is most of the code in most files. Also returns
     /// where each unit's short name is mentioned, for the summary rounds.
-    fn units_to_lower(&self) -> (Vec<bool>, Mentions<'t>) {
+    fn units_to_lower(&self, demanded: &[String]) -> (Vec<bool>, Mentions<'t>) {
         let mut mentions = Mentions::default();
         for (i, u) in self.units.iter().enumerate() {
             if !u.is_module {
@@ -512,6 +840,11 @@ impl<'t> FileCtx<'t> {
                     .entry(short_name(&u.name).to_string())
                     .or_default()
                     .push(i);
+            }
+            // Building an instance calls the class's methods (`__init__`, and `close`/`__exit__`
+            // through `with`): a class name stands for all of them.
+            if let Some(class) = &u.class {
+                mentions.by_short.entry(class.clone()).or_default().push(i);
             }
         }
         let mut interesting: Vec<u32> = Vec::new();
@@ -532,13 +865,47 @@ impl<'t> FileCtx<'t> {
         let mut wanted: Vec<bool> = self
             .units
             .iter()
-            .map(|u| !in_range(&interesting, u.node.start_byte(), u.node.end_byte()).is_empty())
+            .map(|u| {
+                !in_range(&interesting, u.node.start_byte(), u.node.end_byte()).is_empty()
+                    || self.may_own_connection(u)
+                    || demanded
+                        .iter()
+                        .any(|d| *d == u.name || u.class.as_deref() == Some(d.as_str()))
+            })
             .collect();
         // Follow calls from functions (module-level code does not hand connections to helpers
         // in practice, and its range spans every function of the file).
         let start: Vec<usize> = (0..self.units.len()).filter(|&i| wanted[i]).collect();
         self.expand_callees(&mut wanted, &mentions, start);
         (wanted, mentions)
+    }
+
+    /// A method that may make its class a connection owner: `__init__` of a class keeping a
+    /// connection-like attribute, or a method releasing something of `self` (`close`,
+    /// `__exit__`, `__del__`, ...), which is never selected by its callers when it is a
+    /// finalizer.
+    fn may_own_connection(&self, unit: &Unit) -> bool {
+        let Some(attrs) = unit.class.as_deref().and_then(|c| self.class_attrs.get(c)) else {
+            return false;
+        };
+        if !attrs.iter().any(|a| connection_like(a))
+            && !attrs.iter().any(|a| self.module_pools.contains_key(a))
+        {
+            // Attributes acquired into are found when the acquiring method is lowered.
+            let text = self.text_of(Some(unit.node));
+            return [
+                ".close(",
+                "putconn(",
+                ".release(",
+                ".terminate(",
+                "finalize(",
+            ]
+            .iter()
+            .any(|c| text.contains(c))
+                && text.contains("self.");
+        }
+        // A class keeping a connection-like attribute: all its methods can matter.
+        true
     }
 
     /// Marks the functions of this file called (transitively) from `start` as wanted; returns
@@ -692,10 +1059,14 @@ pub(crate) struct AcqMeta {
     pub scoped: bool,
     /// A pseudo-acquisition standing for parameter i, to learn whether the function releases it.
     pub param: Option<usize>,
+    /// A pseudo-acquisition standing for `self.<attr>`, likewise.
+    pub attr: Option<String>,
 }
 
 pub(crate) enum Lowered {
     Done {
+        acquired_into: Vec<String>,
+        params_into: Vec<(usize, String)>,
         cfg: Cfg,
         metas: Vec<AcqMeta>,
         outcomes: Vec<AcqOutcome>,
@@ -710,24 +1081,37 @@ impl Lowered {
             cfg,
             metas,
             outcomes,
+            acquired_into,
+            params_into,
             ..
         } = self
         else {
             return UserSummary::default();
         };
-        let mut s = UserSummary::default();
+        let mut s = UserSummary {
+            acquired_into: acquired_into.clone(),
+            params_into: params_into.clone(),
+            ..UserSummary::default()
+        };
         for ((meta, out), site) in metas.iter().zip(outcomes).zip(&cfg.acquisitions) {
-            match meta.param {
-                Some(i) => {
-                    if out.released_somewhere && out.normal_leaks.is_empty() && !out.returned {
-                        s.releases.push(i);
+            let released_always =
+                out.released_somewhere && out.normal_leaks.is_empty() && !out.returned;
+            match (&meta.param, &meta.attr) {
+                (Some(i), _) => {
+                    if released_always {
+                        s.releases.push(*i);
                     } else if out.stored && out.normal_leaks.is_empty() {
-                        s.stores.push(i);
+                        s.stores.push(*i);
                     }
                 }
-                None => {
+                (None, Some(attr)) => {
+                    if released_always {
+                        s.releases_attrs.push(attr.clone());
+                    }
+                }
+                (None, None) => {
                     if out.returned && s.returns.is_none() {
-                        s.returns = Some(site.handle);
+                        s.returns = Some(site.handle.clone());
                     }
                 }
             }
@@ -741,6 +1125,7 @@ impl Lowered {
             metas,
             outcomes,
             end,
+            ..
         } = self
         else {
             return FunctionSummary::default();
@@ -749,7 +1134,7 @@ impl Lowered {
             |id: flow::NodeId| cfg.nodes.get(id as usize).map(|n| n.span).unwrap_or(end);
         let mut acquisitions = Vec::new();
         for ((meta, out), site) in metas.into_iter().zip(outcomes).zip(&cfg.acquisitions) {
-            if meta.param.is_some() {
+            if meta.param.is_some() || meta.attr.is_some() {
                 continue;
             }
             let leak = |(origin, lost): (Option<flow::NodeId>, Option<flow::NodeId>),
@@ -767,11 +1152,12 @@ impl Lowered {
             };
             let context_misuse = out
                 .context_misuse
-                .map(|id| (node_span(id), site.handle.cm_note));
+                .map(|id| (node_span(id), site.handle.cm_note().to_string()));
             acquisitions.push(Acquisition {
                 span: site.span,
                 api: meta.api,
-                resource: site.handle.name,
+                resource: site.handle.name(),
+                finalizer: site.handle.finalizer().map(str::to_string),
                 via: meta.via,
                 binding: meta.binding,
                 scoped: meta.scoped,
@@ -795,6 +1181,7 @@ impl Lowered {
             returns_connection: us.returns.is_some(),
             releases_params: us.releases.clone(),
             stores_params: us.stores.clone(),
+            finalizer_only: false,
         }
     }
 }

@@ -243,12 +243,12 @@ def hands_over(pool, registry):
             give_back: releases params [1]
             keep: stores params [1]
             caller
-              get_conn() line 13 via get_conn
+              get_conn() line 13 via `get_conn` (line 2)
             forgets
-              get_conn() line 20 via get_conn
+              get_conn() line 20 via `get_conn` (line 2)
                 held at Return line 21
             hands_over
-              get_conn() line 24 via get_conn [stored]
+              get_conn() line 24 via `get_conn` (line 2) [stored]
         "#]],
     );
 }

@@ -1,0 +1,496 @@
+//! The project-wide step: summaries of functions and classes flow across files.
+//!
+//! Every file is first analysed on its own (in parallel). Each analysis exports the summaries of
+//! its functions and classes under their module path (`pkg.db.get_db`) and records which
+//! summaries from other files it looked up and what it got. Then, round by round, a file is
+//! analysed again only when something it imports, or looked up, now has a different summary; a
+//! few rounds reach the fixed point for any realistic call depth. The work is linear in the
+//! number of files that actually depend on a changed summary.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
+use crate::python::{self, UserSummary, MAX_ROUNDS};
+use crate::summary::FileAnalysis;
+use crate::Language;
+
+/// Functions of code connlint does not model, declared in the configuration.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Declarations {
+    /// Calls that return a connection the caller must give back: `myapp.db.borrow` (a function,
+    /// matched against imports like any project function) or `.take` (a method of any object).
+    pub acquire: Vec<String>,
+    /// Calls that give back the connection passed as their first argument, named the same way.
+    pub release: Vec<String>,
+}
+
+/// What a declared acquire function returns: released by `close()`, `with`, or a declared
+/// release function.
+static DECLARED: crate::tables::HandleSpec = crate::tables::HandleSpec {
+    name: "connection",
+    release_methods: &["close"],
+    pool_release_methods: &[],
+    cm_releases: true,
+    cm_note: "",
+};
+
+/// One file of the project, as text.
+#[derive(Clone, Copy, Debug)]
+pub struct SourceFile<'a> {
+    /// As the user named it: used for module paths and shown in messages.
+    pub path: &'a str,
+    pub text: &'a str,
+}
+
+/// What a file exports and what it looked up, kept beside its analysis.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Linking {
+    /// In-file name (`get_db`, `Wrapped`, `Adapter.get_connection`) -> summary.
+    pub exports: Vec<(String, UserSummary)>,
+    /// Local name -> module path it was imported from (relative imports made absolute).
+    pub imports: Vec<(String, String)>,
+    /// Lookups into other files' summaries and what they returned.
+    pub seen: Vec<(String, Option<UserSummary>)>,
+    /// Names other files import from this one, which were analysed whatever they contain.
+    pub demanded: Vec<String>,
+}
+
+/// Summaries of the other files, as one file's analysis sees them.
+#[derive(Debug, Default)]
+pub(crate) struct Externals {
+    /// Dotted suffixes (at least `module.name`) of each qualified export -> qualified names.
+    by_suffix: HashMap<String, Vec<String>>,
+    summaries: HashMap<String, UserSummary>,
+    /// Method short name -> qualified `module.Class.method` names.
+    methods: HashMap<String, Vec<String>>,
+    /// Names that make a function worth analysing: declared functions and methods.
+    pub declared_words: Vec<String>,
+}
+
+impl Externals {
+    fn build(
+        modules: &[String],
+        results: &[(FileAnalysis, Linking)],
+        declared: &Declarations,
+    ) -> Self {
+        let mut ext = Externals::declared(declared);
+        for (module, (_, link)) in modules.iter().zip(results) {
+            for (name, summary) in &link.exports {
+                let qualified = if module.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{module}.{name}")
+                };
+                let parts: Vec<&str> = qualified.split('.').collect();
+                let name_parts = name.split('.').count();
+                // Suffixes keep the whole in-file name and at least one module component.
+                for start in 0..parts.len().saturating_sub(name_parts) {
+                    ext.by_suffix
+                        .entry(parts[start..].join("."))
+                        .or_default()
+                        .push(qualified.clone());
+                }
+                if let Some((_, method)) = name.split_once('.') {
+                    ext.methods
+                        .entry(method.to_string())
+                        .or_default()
+                        .push(qualified.clone());
+                }
+                ext.summaries.insert(qualified, summary.clone());
+            }
+        }
+        ext
+    }
+
+    /// Only the user's declarations (the first round, before any file is summarised).
+    pub fn declared(declared: &Declarations) -> Self {
+        let mut ext = Externals::default();
+        let entries = declared
+            .acquire
+            .iter()
+            .map(|n| {
+                (
+                    n,
+                    UserSummary {
+                        returns: Some(crate::tables::Handle::Lib(&DECLARED)),
+                        ..Default::default()
+                    },
+                )
+            })
+            .chain(declared.release.iter().map(|n| {
+                (
+                    n,
+                    UserSummary {
+                        releases: vec![0],
+                        ..Default::default()
+                    },
+                )
+            }));
+        for (name, mut summary) in entries {
+            let name = name.trim();
+            summary.origin = format!(
+                "`{}` (declared in the configuration)",
+                name.trim_start_matches('.')
+            );
+            match name.strip_prefix('.') {
+                Some(method) => {
+                    let key = format!("<declared>.{method}");
+                    ext.methods
+                        .entry(method.to_string())
+                        .or_default()
+                        .push(key.clone());
+                    ext.declared_words.push(method.to_string());
+                    ext.summaries.insert(key, summary);
+                }
+                None => {
+                    let parts: Vec<&str> = name.split('.').collect();
+                    for start in 0..parts.len() {
+                        ext.by_suffix
+                            .entry(parts[start..].join("."))
+                            .or_default()
+                            .push(name.to_string());
+                    }
+                    if let Some(last) = parts.last() {
+                        ext.declared_words.push(last.to_string());
+                    }
+                    ext.summaries.insert(name.to_string(), summary);
+                }
+            }
+        }
+        ext
+    }
+
+    /// The summary a dotted path names (`pkg.db.get_db`, as imported from module `from`): the
+    /// project's export matching it, or, when several do (two packages named `app` in one
+    /// tree), the one nearest to the importing module; a tie resolves to nothing.
+    pub fn lookup(&self, path: &str, from: &str) -> Option<&UserSummary> {
+        let candidates = self.by_suffix.get(path)?;
+        nearest(candidates, from).and_then(|q| self.summaries.get(q))
+    }
+
+    /// A method by name, when one class of the project defines it with a summary (or one
+    /// is nearest to the calling module).
+    pub fn lookup_method(&self, method: &str, from: &str) -> Option<&UserSummary> {
+        let candidates = self.methods.get(method)?;
+        nearest(candidates, from).and_then(|q| self.summaries.get(q))
+    }
+
+    /// Whether a lookup key (as recorded in [`Linking::seen`]) now returns something else.
+    fn changed(&self, key: &str, before: &Option<UserSummary>, from: &str) -> bool {
+        let now = match key.strip_prefix("method:") {
+            Some(m) => self.lookup_method(m, from),
+            None => self.lookup(key, from),
+        };
+        now != before.as_ref()
+    }
+}
+
+/// The dotted module path of a file: `src/pkg/db.py` -> `src.pkg.db`, `pkg/__init__.py` -> `pkg`.
+pub(crate) fn module_path(path: &str) -> String {
+    let path = path.trim_start_matches("./").replace('\\', "/");
+    let stem = path
+        .strip_suffix(".py")
+        .or_else(|| path.strip_suffix(".pyi"))
+        .unwrap_or(&path);
+    let stem = stem.strip_suffix("/__init__").unwrap_or(stem);
+    stem.split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// Analyses all files of a project together: findings in one file can depend on factories,
+/// closers and wrapper classes defined in another. Results are in the order of `files`.
+pub fn analyze_project(language: Language, files: &[SourceFile]) -> Vec<FileAnalysis> {
+    analyze_project_with(language, files, &Declarations::default())
+}
+
+/// [`analyze_project`] with the user's declared acquire/release functions.
+pub fn analyze_project_with(
+    language: Language,
+    files: &[SourceFile],
+    declared: &Declarations,
+) -> Vec<FileAnalysis> {
+    let Language::Python = language;
+    let modules: Vec<String> = files.iter().map(|f| module_path(f.path)).collect();
+    let first = Externals::declared(declared);
+    let mut results: Vec<(FileAnalysis, Linking)> = files
+        .par_iter()
+        .zip(modules.par_iter())
+        .map(|(f, m)| python::analyze_linked(f.text, f.path, m, &first, &[]))
+        .collect();
+    let by_module = module_index(&modules);
+    for _round in 0..MAX_ROUNDS {
+        let ext = Externals::build(&modules, &results, declared);
+        let demands = demanded_names(&modules, &by_module, &results);
+        let stale: Vec<usize> = (0..files.len())
+            .filter(|&i| {
+                let link = &results[i].1;
+                demands[i].iter().any(|d| !link.demanded.contains(d))
+                    || link
+                        .seen
+                        .iter()
+                        .any(|(k, before)| ext.changed(k, before, &modules[i]))
+                    || link.imports.iter().any(|(_, path)| {
+                        let seen = link.seen.iter().any(|(k, _)| k == path);
+                        !seen && ext.lookup(path, &modules[i]).is_some()
+                    })
+            })
+            .collect();
+        if stale.is_empty() {
+            break;
+        }
+        let redone: Vec<(usize, (FileAnalysis, Linking))> = stale
+            .par_iter()
+            .map(|&i| {
+                let f = &files[i];
+                (
+                    i,
+                    python::analyze_linked(f.text, f.path, &modules[i], &ext, &demands[i]),
+                )
+            })
+            .collect();
+        for (i, r) in redone {
+            results[i] = r;
+        }
+    }
+    results.into_iter().map(|(a, _)| a).collect()
+}
+
+/// Of several qualified names, the one sharing the longest leading module path with `from`;
+/// `None` on a tie.
+fn nearest<'c>(candidates: &'c [String], from: &str) -> Option<&'c String> {
+    let shared = |q: &str| {
+        q.split('.')
+            .zip(from.split('.'))
+            .take_while(|(a, b)| a == b)
+            .count()
+    };
+    let best = candidates.iter().map(|q| shared(q)).max()?;
+    let mut top = candidates.iter().filter(|q| shared(q) == best);
+    let first = top.next()?;
+    top.next().is_none().then_some(first)
+}
+
+/// Every dotted suffix of each module path -> the files that have it.
+fn module_index(modules: &[String]) -> HashMap<String, Vec<usize>> {
+    let mut index: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, m) in modules.iter().enumerate() {
+        let parts: Vec<&str> = m.split('.').collect();
+        for start in 0..parts.len() {
+            index.entry(parts[start..].join(".")).or_default().push(i);
+        }
+    }
+    index
+}
+
+/// For each file, the names other files import from it (`from app.helpers import give_back`).
+fn demanded_names(
+    modules: &[String],
+    by_module: &HashMap<String, Vec<usize>>,
+    results: &[(FileAnalysis, Linking)],
+) -> Vec<Vec<String>> {
+    let mut demands: Vec<Vec<String>> = vec![Vec::new(); results.len()];
+    for (from, (_, link)) in modules.iter().zip(results) {
+        for (_, path) in &link.imports {
+            let Some((module, name)) = path.rsplit_once('.') else {
+                continue;
+            };
+            let Some(files) = by_module.get(module) else {
+                continue;
+            };
+            let names: Vec<String> = files.iter().map(|&f| modules[f].clone()).collect();
+            let Some(target) = nearest(&names, from) else {
+                continue;
+            };
+            let Some(&file) = files.iter().find(|&&f| modules[f] == *target) else {
+                continue;
+            };
+            if !demands[file].iter().any(|d| d == name) {
+                demands[file].push(name.to_string());
+            }
+        }
+    }
+    for d in &mut demands {
+        d.sort();
+    }
+    demands
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn module_paths() {
+        assert_eq!(module_path("src/pkg/db.py"), "src.pkg.db");
+        assert_eq!(module_path("./pkg/__init__.py"), "pkg");
+        assert_eq!(module_path("tools.py"), "tools");
+    }
+}
+
+#[cfg(test)]
+mod project_tests {
+    use expect_test::expect;
+
+    use super::*;
+
+    fn dump(files: &[SourceFile]) -> String {
+        let results = analyze_project(Language::Python, files);
+        files
+            .iter()
+            .zip(&results)
+            .map(|(f, a)| format!("== {}\n{}", f.path, a.dump(f.text)))
+            .collect()
+    }
+
+    const DB: &str = r#"
+from psycopg2.pool import ThreadedConnectionPool
+
+
+class Adapter:
+    def __init__(self, dsn):
+        self.pool = ThreadedConnectionPool(1, 5, dsn)
+
+    def get_connection(self):
+        return self.pool.getconn()
+
+    def release_connection(self, conn):
+        self.pool.putconn(conn)
+
+
+class Wrapped:
+    def __init__(self, adapter, conn):
+        self.adapter = adapter
+        self.conn = conn
+
+    def close(self):
+        if self.conn is not None:
+            self.adapter.release_connection(self.conn)
+            self.conn = None
+
+    def __del__(self):
+        self.close()
+
+
+ADAPTER = Adapter("dbname=app")
+
+
+def get_db():
+    return Wrapped(ADAPTER, ADAPTER.get_connection())
+"#;
+
+    #[test]
+    fn factories_wrappers_and_closers_across_files() {
+        let tools = r#"
+from .db import get_db
+from app.db import ADAPTER
+from app.helpers import give_back
+
+
+def forgets():
+    db = get_db()
+    return db.conn.cursor().execute("select 1")
+
+
+def closes():
+    db = get_db()
+    try:
+        return db.conn.cursor().execute("select 1")
+    finally:
+        db.close()
+
+
+def raw(adapter):
+    conn = ADAPTER.get_connection()
+    try:
+        conn.cursor()
+    finally:
+        give_back(conn)
+"#;
+        let helpers = "from app.db import ADAPTER\n\n\ndef give_back(conn):\n    ADAPTER.release_connection(conn)\n";
+        let files = [
+            SourceFile {
+                path: "app/db.py",
+                text: DB,
+            },
+            SourceFile {
+                path: "app/tools.py",
+                text: tools,
+            },
+            SourceFile {
+                path: "app/helpers.py",
+                text: helpers,
+            },
+        ];
+        expect![[r#"
+            == app/db.py
+            Adapter.__init__: stores params [0]
+            Adapter.get_connection: returns a connection
+              self.pool.getconn() line 10 [returned]
+            Adapter.release_connection: releases params [0]
+            Wrapped.__init__: stores params [0, 1]
+            get_db: returns a connection
+              ADAPTER.get_connection() line 34 via `Adapter.get_connection` (app/db.py:9) [stored]
+              Wrapped() line 34 via `Wrapped` (app/db.py:17) [returned], released only by `Wrapped.__del__` (app/db.py:26)
+            == app/tools.py
+            forgets
+              get_db() line 8 via `get_db` (app/db.py:33), released only by `Wrapped.__del__` (app/db.py:26)
+                held at Return line 9
+                held if raised at lines [9]
+            closes
+              get_db() line 13 via `get_db` (app/db.py:33), released only by `Wrapped.__del__` (app/db.py:26)
+            raw
+              ADAPTER.get_connection() line 21 via `Adapter.get_connection` (app/db.py:9)
+            == app/helpers.py
+            give_back: releases params [0]
+        "#]].assert_eq(&dump(&files));
+    }
+
+    #[test]
+    fn declared_functions_acquire_and_release() {
+        let app = r#"
+from vendor.db import borrow, give_back
+
+
+def leaks():
+    conn = borrow()
+    conn.cursor()
+
+
+def gives_back():
+    conn = borrow()
+    try:
+        conn.cursor()
+    finally:
+        give_back(conn)
+
+
+def by_method(client):
+    conn = client.take()
+    return conn.closed
+"#;
+        let files = [SourceFile {
+            path: "app.py",
+            text: app,
+        }];
+        let declared = Declarations {
+            acquire: vec!["vendor.db.borrow".into(), ".take".into()],
+            release: vec!["vendor.db.give_back".into()],
+        };
+        let results = analyze_project_with(Language::Python, &files, &declared);
+        expect![[r#"
+            leaks
+              borrow() line 6 via `vendor.db.borrow` (declared in the configuration)
+                held at FallThrough line 7
+                held if raised at lines [7]
+            gives_back
+              borrow() line 11 via `vendor.db.borrow` (declared in the configuration)
+            by_method
+              client.take() line 19 via `take` (declared in the configuration)
+                held at Return line 20
+        "#]]
+        .assert_eq(&results[0].dump(app));
+    }
+}

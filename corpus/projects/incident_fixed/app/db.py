@@ -1,0 +1,79 @@
+# confirm: none
+import time
+from contextlib import contextmanager
+
+import psycopg2
+from psycopg2.pool import ThreadedConnectionPool
+
+
+class Adapter:
+    def __init__(self, dsn, maxconn=5):
+        self.pool = ThreadedConnectionPool(1, maxconn, dsn)
+
+    def get_connection(self, retries=3):
+        for attempt in range(retries):
+            conn = self.pool.getconn()
+            try:
+                conn.cursor().execute("SET statement_timeout = 5000")
+                return conn
+            except psycopg2.OperationalError:
+                self.pool.putconn(conn)
+                time.sleep(0.05 * attempt)
+            except BaseException:
+                self.pool.putconn(conn)
+                raise
+        raise RuntimeError("database unavailable")
+
+    def release_connection(self, conn):
+        self.pool.putconn(conn)
+
+
+class Wrapped:
+    def __init__(self, adapter, conn):
+        self.adapter = adapter
+        self.conn = conn
+
+    def cursor(self):
+        return self.conn.cursor()
+
+    def close(self):
+        if self.conn is not None:
+            self.adapter.release_connection(self.conn)
+            self.conn = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        self.close()
+
+
+_ADAPTERS = {}
+
+
+def _adapter_for(project):
+    if project not in _ADAPTERS:
+        _ADAPTERS[project] = Adapter(f"dbname={project}")
+    return _ADAPTERS[project]
+
+
+def get_db():
+    return _get_db_for_project("app")
+
+
+def _get_db_for_project(project):
+    adapter = _adapter_for(project)
+    return Wrapped(adapter, adapter.get_connection())
+
+
+@contextmanager
+def raw_connection(project):
+    adapter = _adapter_for(project)
+    conn = adapter.get_connection()
+    try:
+        yield conn
+    finally:
+        adapter.release_connection(conn)
