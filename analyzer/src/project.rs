@@ -54,6 +54,11 @@ pub(crate) struct Linking {
     pub seen: Vec<(String, Option<UserSummary>)>,
     /// Names other files import from this one, which were analysed whatever they contain.
     pub demanded: Vec<String>,
+    /// The functions (qualified in the file) and classes that were analysed.
+    pub lowered: Vec<String>,
+    /// Every method the file defines (`Class.method`), summarised or not: whether a method name
+    /// is unique in the project must not depend on summaries, which change between rounds.
+    pub methods: Vec<String>,
 }
 
 /// Summaries of the other files, as one file's analysis sees them.
@@ -91,13 +96,20 @@ impl Externals {
                         .or_default()
                         .push(qualified.clone());
                 }
-                if let Some((_, method)) = name.split_once('.') {
-                    ext.methods
-                        .entry(method.to_string())
-                        .or_default()
-                        .push(qualified.clone());
-                }
                 ext.summaries.insert(qualified, summary.clone());
+            }
+            for method in &link.methods {
+                let qualified = if module.is_empty() {
+                    method.clone()
+                } else {
+                    format!("{module}.{method}")
+                };
+                if let Some((_, short)) = method.rsplit_once('.') {
+                    ext.methods
+                        .entry(short.to_string())
+                        .or_default()
+                        .push(qualified);
+                }
             }
         }
         ext
@@ -169,11 +181,15 @@ impl Externals {
         nearest(candidates, from).and_then(|q| self.summaries.get(q))
     }
 
-    /// A method by name, when one class of the project defines it with a summary (or one
-    /// is nearest to the calling module).
-    pub fn lookup_method(&self, method: &str, from: &str) -> Option<&UserSummary> {
-        let candidates = self.methods.get(method)?;
-        nearest(candidates, from).and_then(|q| self.summaries.get(q))
+    /// A method by name, when exactly one class of the project defines a method of that name
+    /// and it has a summary.
+    pub fn lookup_method(&self, method: &str, _from: &str) -> Option<&UserSummary> {
+        // Strictly one definition in the whole project: a guess between classes would be worse
+        // than none, and the check stays O(1) for names every class defines (`get`, `close`).
+        match self.methods.get(method)?.as_slice() {
+            [one] => self.summaries.get(one),
+            _ => None,
+        }
     }
 
     /// Whether a lookup key (as recorded in [`Linking::seen`]) now returns something else.
@@ -227,7 +243,9 @@ pub fn analyze_project_with(
         let stale: Vec<usize> = (0..files.len())
             .filter(|&i| {
                 let link = &results[i].1;
-                demands[i].iter().any(|d| !link.demanded.contains(d))
+                demands[i]
+                    .iter()
+                    .any(|d| !link.demanded.contains(d) && !link.lowered.contains(d))
                     || link
                         .seen
                         .iter()
@@ -292,7 +310,11 @@ fn demanded_names(
     results: &[(FileAnalysis, Linking)],
 ) -> Vec<Vec<String>> {
     let mut demands: Vec<Vec<String>> = vec![Vec::new(); results.len()];
-    for (from, (_, link)) in modules.iter().zip(results) {
+    for (from, (analysis, link)) in modules.iter().zip(results) {
+        // Only a file that holds connections can hand one to a closer or storer it imports.
+        if analysis.functions.iter().all(|f| f.acquisitions.is_empty()) {
+            continue;
+        }
         for (_, path) in &link.imports {
             let Some((module, name)) = path.rsplit_once('.') else {
                 continue;

@@ -114,10 +114,7 @@ fn find_word(text: &str, needle: &str) -> Option<usize> {
 
 /// A generator body that also releases connections: it keeps ownership across its `yield`.
 fn generator_that_releases(body: &str) -> bool {
-    let has_yield = body
-        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .any(|w| w == "yield");
-    has_yield
+    find_word(body, "yield").is_some()
         && [
             ".close(",
             ".putconn(",
@@ -733,20 +730,14 @@ impl<'a, 't> Lower<'a, 't> {
     fn external(&self, callee: Node, method: Option<&str>) -> Option<(&'a UserSummary, String)> {
         if let Some(path) = self.ctx.resolve(callee) {
             let found = self.ext.lookup(&path, self.ctx.module);
-            self.ctx
-                .seen
-                .borrow_mut()
-                .push((path.clone(), found.cloned()));
+            self.ctx.saw(&path, found);
             if let Some(s) = found {
                 return Some((s, path));
             }
         }
         let method = method?;
         let found = self.ext.lookup_method(method, self.ctx.module);
-        self.ctx
-            .seen
-            .borrow_mut()
-            .push((format!("method:{method}"), found.cloned()));
+        self.ctx.saw(&format!("method:{method}"), found);
         found.map(|s| (s, method.to_string()))
     }
 

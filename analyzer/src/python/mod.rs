@@ -194,7 +194,28 @@ fn analyze_inner(
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    link.seen = ctx.seen.take();
+    link.seen = ctx.seen.take().into_iter().collect();
+    // Every import counts as seen with what it named at this time, used or not (a re-export in
+    // `__init__.py` must not make the file look stale forever).
+    for (_, path) in &link.imports {
+        if !link.seen.iter().any(|(k, _)| k == path) {
+            link.seen
+                .push((path.clone(), ext.lookup(path, module).cloned()));
+        }
+    }
+    link.methods = ctx
+        .units
+        .iter()
+        .filter(|u| u.class.is_some() && u.scope.is_none())
+        .map(|u| u.name.clone())
+        .collect();
+    link.lowered = ctx
+        .units
+        .iter()
+        .zip(&wanted)
+        .filter(|(_, w)| **w)
+        .flat_map(|(u, _)| [u.name.clone()].into_iter().chain(u.class.clone()))
+        .collect();
     result
 }
 
@@ -396,9 +417,9 @@ pub(crate) struct FileCtx<'t> {
     /// This file's module path (`pkg.db`), for relative imports.
     pub module: &'t str,
     /// Lookups into other files' summaries, and what they returned.
-    pub seen: std::cell::RefCell<Vec<(String, Option<UserSummary>)>>,
+    pub seen: std::cell::RefCell<HashMap<String, Option<UserSummary>>>,
     /// Extra names that make a function worth lowering (aliases of connect functions, ...).
-    extra_names: Vec<String>,
+    extra_names: std::collections::HashSet<String>,
 }
 
 impl<'t> FileCtx<'t> {
@@ -421,8 +442,8 @@ impl<'t> FileCtx<'t> {
             classes: Vec::new(),
             path,
             module,
-            seen: std::cell::RefCell::new(Vec::new()),
-            extra_names: Vec::new(),
+            seen: std::cell::RefCell::new(HashMap::new()),
+            extra_names: std::collections::HashSet::new(),
         };
         ctx.units.push(Unit {
             name: "<module>".into(),
@@ -549,12 +570,12 @@ impl<'t> FileCtx<'t> {
             if tables::connect_by_path(path).is_some()
                 || tables::pool_by_constructor(path).is_some()
             {
-                ctx.extra_names.push(local.clone());
+                ctx.extra_names.insert(local.clone());
             }
         }
         for (name, pool) in &ctx.module_pools {
             if pool.call.is_some() {
-                ctx.extra_names.push(name.clone());
+                ctx.extra_names.insert(name.clone());
             }
         }
         ctx.extra_names.extend(ext.declared_words.iter().cloned());
@@ -562,7 +583,7 @@ impl<'t> FileCtx<'t> {
         // release or own connections.
         for (local, path) in &ctx.imports {
             if ext.lookup(path, module).is_some() {
-                ctx.extra_names.push(local.clone());
+                ctx.extra_names.insert(local.clone());
             }
         }
         ctx
@@ -755,6 +776,14 @@ impl<'t> FileCtx<'t> {
         }
     }
 
+    /// Records a lookup into other files' summaries (once per key) for the fixed point.
+    pub fn saw(&self, key: &str, found: Option<&UserSummary>) {
+        let mut seen = self.seen.borrow_mut();
+        if !seen.contains_key(key) {
+            seen.insert(key.to_string(), found.cloned());
+        }
+    }
+
     /// The class of this file an expression builds: `Wrapped(...)`.
     pub fn class_built_by(&self, value: Node) -> Option<String> {
         let mut v = value;
@@ -853,9 +882,7 @@ impl<'t> FileCtx<'t> {
                 let rest = self.text.get(at as usize + word.len()..).unwrap_or("");
                 rest.trim_start().starts_with('(')
             };
-            if (tables::is_acquiring_name(word) || self.extra_names.iter().any(|n| n == word))
-                && called()
-            {
+            if (tables::is_acquiring_name(word) || self.extra_names.contains(word)) && called() {
                 interesting.push(at);
             }
             if mentions.by_short.contains_key(word) {
