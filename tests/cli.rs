@@ -2,148 +2,17 @@
 //! file discovery, and every kind of bad input (none may crash, hang or stop the run).
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::fs;
-use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use serde_json::{json, Value};
-
-/// CL001 at line 2: the early return keeps the connection.
-const LEAK: &str = "\
-def load(pool, key):
-    conn = pool.getconn()
-    if key is None:
-        return None
-    pool.putconn(conn)
-";
-
-/// CL002 at line 2: released on the normal path only.
-const LEAK_ON_EXCEPTION: &str = "\
-def lookup(pool, key=1):
-    conn = pool.getconn()
-    row = conn.execute(\"SELECT 1\").fetchone()
-    pool.putconn(conn)
-    return row[0]
-";
-
-/// CL008 at line 4: `with` ends the transaction, not the connection.
-const WITH_CONNECT: &str = "\
-import sqlite3
-
-def add_note(path):
-    with sqlite3.connect(path) as conn:
-        conn.execute(\"CREATE TABLE t (x)\")
-";
-
-const CLEAN: &str = "\
-def load(pool, key):
-    conn = pool.getconn()
-    try:
-        return key
-    finally:
-        pool.putconn(conn)
-";
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\n{}", self.stdout, self.stderr))
-    }
-
-    /// `(code, path, line)` of every finding of a JSON run.
-    fn findings(&self) -> Vec<(String, String, u64)> {
-        self.json()["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| {
-                (
-                    f["code"].as_str().unwrap().to_string(),
-                    f["path"].as_str().unwrap().to_string(),
-                    f["line"].as_u64().unwrap(),
-                )
-            })
-            .collect()
-    }
-
-    /// `(path, message)` of every problem of a JSON run.
-    fn problems(&self) -> Vec<(String, String)> {
-        self.json()["problems"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| {
-                (
-                    p["path"].as_str().unwrap().to_string(),
-                    p["message"].as_str().unwrap().to_string(),
-                )
-            })
-            .collect()
-    }
-
-    fn assert_no_crash(&self) {
-        assert!(
-            !self.stderr.contains("panicked") && !self.stderr.contains("overflow"),
-            "crashed:\n{}",
-            self.stderr
-        );
-    }
-}
-
-fn connlint_with_stdin(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_connlint"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("NO_COLOR")
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    if let Some(bytes) = stdin {
-        child.stdin.take().unwrap().write_all(bytes).unwrap();
-    }
-    let output = child.wait_with_output().unwrap();
-    let run = Run {
-        // No exit code: killed by a signal, e.g. a stack overflow.
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    };
-    run.assert_no_crash();
-    run
-}
-
-fn connlint(dir: &Path, args: &[&str]) -> Run {
-    connlint_with_stdin(dir, args, None)
-}
-
-fn tempdir() -> tempfile::TempDir {
-    // Not the default `.tmp` prefix: a hidden root would say nothing about hidden files.
-    tempfile::Builder::new()
-        .prefix("connlint-cli-")
-        .tempdir()
-        .unwrap()
-}
-
-fn write(dir: &Path, rel: &str, contents: impl AsRef<[u8]>) {
-    let path = dir.join(rel);
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).unwrap();
-    }
-    fs::write(path, contents).unwrap();
-}
+use common::{
+    connlint, connlint_with_stdin, tempdir, write, Run, CLEAN, LEAK, LEAK_ON_EXCEPTION,
+    WITH_CONNECT,
+};
+use serde_json::json;
 
 fn codes(run: &Run) -> Vec<String> {
     run.findings()

@@ -1,8 +1,9 @@
-//! Helpers shared by the integration tests added for CI and distribution (SARIF, baselines,
+//! Helpers shared by the integration tests of the binary (CLI, SARIF, baselines,
 //! `cargo connlint`, pre-commit, the wheel). Each test file uses a part of them.
 #![allow(dead_code, clippy::unwrap_used)]
 
 use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime};
@@ -71,23 +72,66 @@ impl Run {
             })
             .collect()
     }
+
+    /// `(path, message)` of every problem of a JSON run.
+    pub fn problems(&self) -> Vec<(String, String)> {
+        self.json()["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["path"].as_str().unwrap().to_string(),
+                    p["message"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    pub fn assert_no_crash(&self) {
+        assert!(
+            !self.stderr.contains("panicked") && !self.stderr.contains("overflow"),
+            "crashed:\n{}",
+            self.stderr
+        );
+    }
 }
 
-pub fn run(program: &Path, dir: &Path, args: &[&str]) -> Run {
-    let output = Command::new(program)
+/// Runs `program` in `dir`, feeding `stdin` when given; fails the test if it crashed.
+pub fn run_with_stdin(program: &Path, dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
+    let mut child = Command::new(program)
         .args(args)
         .current_dir(dir)
         .env_remove("NO_COLOR")
-        .stdin(Stdio::null())
-        .output()
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
+    if let Some(bytes) = stdin {
+        child.stdin.take().unwrap().write_all(bytes).unwrap();
+    }
+    let output = child.wait_with_output().unwrap();
     let run = Run {
+        // No exit code: killed by a signal, e.g. a stack overflow.
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     };
-    assert!(!run.stderr.contains("panicked"), "crashed:\n{}", run.stderr);
+    run.assert_no_crash();
     run
+}
+
+pub fn run(program: &Path, dir: &Path, args: &[&str]) -> Run {
+    run_with_stdin(program, dir, args, None)
+}
+
+pub fn connlint_with_stdin(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
+    run_with_stdin(Path::new(env!("CARGO_BIN_EXE_connlint")), dir, args, stdin)
 }
 
 pub fn connlint(dir: &Path, args: &[&str]) -> Run {
