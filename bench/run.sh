@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Times `connlint check` against the parse-only floor (read + tree-sitter-parse every file in
 # parallel, nothing else) on a large real Python tree fetched from PyPI, in alternating runs so
-# that drift in the machine's speed affects both sides alike.
+# that drift in the machine's speed affects both sides alike: a cold run (`--no-cache`), a warm
+# run (the analysis cache written by the run before, over the unchanged tree), and the floor.
 #
 #   bench/run.sh [RUNS]        (default 5 pairs; set BENCH_PACKAGES="name==ver ..." to change)
 #
@@ -35,10 +36,11 @@ connlint=target/release/connlint
 floor=target/release/examples/parse_only
 tree="$work/src"
 
-python3 - "$runs" "$connlint" "$floor" "$tree" <<'PY'
+rm -rf "$work/cache"
+python3 - "$runs" "$connlint" "$floor" "$tree" "$work/cache" <<'PY'
 import os, resource, statistics, subprocess, sys, time, platform
 
-runs, connlint, floor, tree = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+runs, connlint, floor, tree, cache = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
 files = lines = 0
 for root, _, names in os.walk(tree):
     for n in names:
@@ -48,7 +50,8 @@ for root, _, names in os.walk(tree):
                 lines += f.read().count(b"\n")
 
 commands = {
-    "connlint check": [connlint, "check", "--format", "json", tree],
+    "connlint cold": [connlint, "check", "--no-cache", "--format", "json", tree],
+    "connlint warm": [connlint, "check", "--cache-dir", cache, "--format", "json", tree],
     "parse only": [floor, tree],
 }
 
@@ -64,7 +67,7 @@ def run(cmd):
 
 times = {k: [] for k in commands}
 peaks = {k: [] for k in commands}
-for cmd in commands.values():  # warm the file cache
+for cmd in commands.values():  # warm the file cache (and write the analysis cache)
     run(cmd)
 for _ in range(runs):
     for name, cmd in commands.items():  # A B A B ...
@@ -72,13 +75,16 @@ for _ in range(runs):
         times[name].append(t)
         peaks[name].append(m)
 
-ratios = [a / b for a, b in zip(times["connlint check"], times["parse only"])]
+ratios = [a / b for a, b in zip(times["connlint cold"], times["parse only"])]
+warm = [a / b for a, b in zip(times["connlint warm"], times["connlint cold"])]
 print(f"tree: {tree} ({files} files, {lines} lines); {runs} alternating runs each")
 print(f"machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}")
 print(f"{'':16} {'median s':>9} {'min s':>7} {'peak MiB':>9} {'lines/s':>11}")
 for name in commands:
     med = statistics.median(times[name])
     print(f"{name:16} {med:9.2f} {min(times[name]):7.2f} {max(peaks[name]):9.0f} {lines / med:11,.0f}")
-print(f"paired ratio connlint/parse-only: median {statistics.median(ratios):.2f}, "
+print(f"paired ratio connlint cold/parse-only: median {statistics.median(ratios):.2f}, "
       f"min {min(ratios):.2f}, max {max(ratios):.2f} (target <= 1.5)")
+print(f"paired ratio connlint warm/cold: median {statistics.median(warm):.2f}, "
+      f"min {min(warm):.2f}, max {max(warm):.2f}")
 PY

@@ -73,6 +73,15 @@ pub(crate) struct CheckArgs {
     #[arg(long)]
     pub report_unused_suppressions: bool,
 
+    /// Do not read or write the analysis cache (every file is analysed afresh).
+    #[arg(long)]
+    pub no_cache: bool,
+
+    /// Keep the analysis cache in this folder (default: `.connlint_cache` beside the
+    /// configuration file, or in the current directory).
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+    pub cache_dir: Option<PathBuf>,
+
     /// When to colour the output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,

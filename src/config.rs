@@ -42,6 +42,10 @@ pub(crate) struct Config {
     pub per_file_ignores: PerFileIgnores,
     /// `[functions]`: acquire/release functions of code connlint does not model.
     pub declared: connlint_analyzer::Declarations,
+    /// The folder of the configuration file, when there is one.
+    pub root: Option<PathBuf>,
+    /// `cache-dir`, resolved against the configuration file's folder.
+    pub cache_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -74,6 +78,8 @@ struct Options {
     #[serde(rename = "per-file-ignores")]
     per_file_ignores: Option<BTreeMap<Spanned<String>, Vec<Spanned<String>>>>,
     functions: Option<Functions>,
+    #[serde(rename = "cache-dir")]
+    cache_dir: Option<Spanned<String>>,
 }
 
 /// `[functions]`: `acquire = ["vendor.db.borrow", ".take"]`, `release = [...]`.
@@ -300,8 +306,9 @@ fn build(path: &Path, cwd: &Path, text: &str, options: Options) -> Result<Config
     let patterns = options.exclude.unwrap_or_default();
     let exclude = Exclude::new(root.clone(), &patterns)
         .map_err(|(i, message)| invalid(path, text, patterns.get(i).map(Spanned::span), message))?;
-    let per_file_ignores = PerFileIgnores::new(root, options.per_file_ignores.unwrap_or_default())
-        .map_err(|(span, message)| invalid(path, text, Some(span), message))?;
+    let per_file_ignores =
+        PerFileIgnores::new(root.clone(), options.per_file_ignores.unwrap_or_default())
+            .map_err(|(span, message)| invalid(path, text, Some(span), message))?;
     let functions = options.functions.unwrap_or_default();
     for entry in functions
         .acquire
@@ -324,6 +331,14 @@ fn build(path: &Path, cwd: &Path, text: &str, options: Options) -> Result<Config
             return Err(invalid(path, text, Some(entry.span()), message));
         }
     }
+    if let Some(dir) = options
+        .cache_dir
+        .as_ref()
+        .filter(|d| d.get_ref().trim().is_empty())
+    {
+        let message = "`cache-dir` is empty: name a folder, or pass --no-cache".to_string();
+        return Err(invalid(path, text, Some(dir.span()), message));
+    }
     let strings = |list: Option<Vec<Spanned<String>>>| -> Vec<String> {
         list.unwrap_or_default()
             .into_iter()
@@ -339,6 +354,8 @@ fn build(path: &Path, cwd: &Path, text: &str, options: Options) -> Result<Config
             acquire: strings(functions.acquire),
             release: strings(functions.release),
         },
+        cache_dir: options.cache_dir.map(|dir| root.join(dir.into_inner())),
+        root: Some(root),
     })
 }
 

@@ -10,6 +10,7 @@
 
 mod args;
 mod baseline;
+mod cache;
 mod commands;
 mod config;
 mod fingerprint;

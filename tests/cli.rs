@@ -1117,3 +1117,104 @@ fn declared_functions_in_configuration_acquire_and_release_across_files() {
         run.stderr
     );
 }
+
+#[test]
+fn the_analysis_cache_speeds_up_runs_without_changing_their_results() {
+    let dir = tempdir();
+    let db = "\
+import psycopg2
+
+def get_conn():
+    return psycopg2.connect(\"dbname=app\")
+";
+    let tools = "\
+from app.db import get_conn
+
+def report():
+    conn = get_conn()
+    return conn.cursor().execute(\"select 1\")
+";
+    write(dir.path(), "app/db.py", db);
+    write(dir.path(), "app/tools.py", tools);
+    let args = ["check", "--format", "json", "app"];
+
+    let cold = connlint(dir.path(), &args);
+    cold.assert_no_crash();
+    assert!(
+        cold.findings()
+            .iter()
+            .any(|(code, path, _)| path == "app/tools.py" && code == "CL001"),
+        "{}",
+        cold.stdout
+    );
+    let cache = dir.path().join(".connlint_cache");
+    assert!(cache.join(".gitignore").is_file());
+    assert!(cache.join("CACHEDIR.TAG").is_file());
+
+    let warm = connlint(dir.path(), &args);
+    assert_eq!(warm.stdout, cold.stdout);
+    assert_eq!(warm.code, cold.code);
+
+    // The factory changes; the caller's file does not, and its finding must go.
+    write(
+        dir.path(),
+        "app/db.py",
+        db.replace("return psycopg2", "psycopg2"),
+    );
+    let edited = connlint(dir.path(), &args);
+    let fresh = connlint(
+        dir.path(),
+        &["check", "--no-cache", "--format", "json", "app"],
+    );
+    assert_eq!(edited.stdout, fresh.stdout);
+    assert!(
+        !edited
+            .findings()
+            .iter()
+            .any(|(_, path, _)| path == "app/tools.py"),
+        "{}",
+        edited.stdout
+    );
+
+    // A damaged cache is a cold run, not an error.
+    for entry in std::fs::read_dir(cache.join(env!("CARGO_PKG_VERSION"))).unwrap() {
+        std::fs::write(entry.unwrap().path(), b"\xff\x00garbage").unwrap();
+    }
+    let damaged = connlint(dir.path(), &args);
+    assert_eq!(damaged.stdout, fresh.stdout);
+    assert_eq!(damaged.stderr, "");
+
+    // --no-cache and standard input neither read nor write one; --cache-dir moves it.
+    let other = tempdir();
+    write(other.path(), "leak.py", LEAK);
+    assert_eq!(
+        connlint(other.path(), &["check", "--no-cache", "leak.py"]).code,
+        1
+    );
+    let piped = connlint_with_stdin(
+        other.path(),
+        &["check", "--stdin-filename", "x.py"],
+        Some(LEAK.as_bytes()),
+    );
+    assert_eq!(piped.code, 1);
+    assert!(!other.path().join(".connlint_cache").exists());
+    assert_eq!(
+        connlint(other.path(), &["check", "--cache-dir", "c", "leak.py"]).code,
+        1
+    );
+    assert!(other.path().join("c").join(".gitignore").is_file());
+    assert!(!other.path().join(".connlint_cache").exists());
+
+    // A cache that cannot be written is a warning; the run's result stands.
+    write(other.path(), "blocker", "a file, not a folder");
+    let blocked = connlint(
+        other.path(),
+        &["check", "--cache-dir", "blocker/c", "leak.py"],
+    );
+    assert_eq!(blocked.code, 1);
+    assert!(
+        blocked.stderr.contains("warning: cannot write the cache"),
+        "{}",
+        blocked.stderr
+    );
+}

@@ -6,13 +6,17 @@
 //! [`analyze`] on in-memory text, so they always agree.
 
 pub mod flow;
+pub mod memo;
 pub mod project;
 mod python;
 pub mod span;
 pub mod summary;
 pub mod tables;
 
-pub use project::{analyze_project, analyze_project_with, Declarations, SourceFile};
+pub use memo::{Memo, MemoError, MemoStats};
+pub use project::{
+    analyze_project, analyze_project_memo, analyze_project_with, Declarations, SourceFile,
+};
 pub use span::{LineCol, LineIndex, Span};
 pub use summary::{
     Acquisition, ExitKind, FileAnalysis, FunctionSummary, Language, Leak, Lost, Problem,

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
+use crate::memo::{FileKey, Memo};
 use crate::python::{self, UserSummary, MAX_ROUNDS};
 use crate::summary::FileAnalysis;
 use crate::Language;
@@ -27,7 +28,7 @@ pub struct Declarations {
 
 /// What a declared acquire function returns: released by `close()`, `with`, or a declared
 /// release function.
-static DECLARED: crate::tables::HandleSpec = crate::tables::HandleSpec {
+pub(crate) static DECLARED: crate::tables::HandleSpec = crate::tables::HandleSpec {
     name: "connection",
     release_methods: &["close"],
     pool_release_methods: &[],
@@ -44,7 +45,7 @@ pub struct SourceFile<'a> {
 }
 
 /// What a file exports and what it looked up, kept beside its analysis.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Linking {
     /// In-file name (`get_db`, `Wrapped`, `Adapter.get_connection`) -> summary.
     pub exports: Vec<(String, UserSummary)>,
@@ -193,7 +194,7 @@ impl Externals {
     }
 
     /// Whether a lookup key (as recorded in [`Linking::seen`]) now returns something else.
-    fn changed(&self, key: &str, before: &Option<UserSummary>, from: &str) -> bool {
+    pub(crate) fn changed(&self, key: &str, before: &Option<UserSummary>, from: &str) -> bool {
         let now = match key.strip_prefix("method:") {
             Some(m) => self.lookup_method(m, from),
             None => self.lookup(key, from),
@@ -228,14 +229,55 @@ pub fn analyze_project_with(
     files: &[SourceFile],
     declared: &Declarations,
 ) -> Vec<FileAnalysis> {
+    analyze_project_memo(language, files, declared, &mut Memo::new())
+}
+
+/// [`analyze_project_with`], replaying from `memo` every file analysis whose inputs did not
+/// change (see [`crate::memo`]) and leaving in it the analyses of this run. The results are
+/// the same as without a memo.
+pub fn analyze_project_memo(
+    language: Language,
+    files: &[SourceFile],
+    declared: &Declarations,
+    memo: &mut Memo,
+) -> Vec<FileAnalysis> {
     let Language::Python = language;
+    memo.begin();
     let modules: Vec<String> = files.iter().map(|f| module_path(f.path)).collect();
-    let first = Externals::declared(declared);
-    let mut results: Vec<(FileAnalysis, Linking)> = files
+    let keys: Vec<FileKey> = files
         .par_iter()
-        .zip(modules.par_iter())
-        .map(|(f, m)| python::analyze_linked(f.text, f.path, m, &first, &[]))
+        .map(|f| FileKey::new(f.path, f.text, declared))
         .collect();
+    let first = Externals::declared(declared);
+    let all: Vec<usize> = (0..files.len()).collect();
+    let no_demands = vec![Vec::new(); files.len()];
+    let mut results: Vec<(FileAnalysis, Linking)> = vec![Default::default(); files.len()];
+    let analyse = |memo: &mut Memo, which: &[usize], ext: &Externals, demands: &[Vec<String>]| {
+        let mut todo = Vec::new();
+        let mut done = Vec::new();
+        for &i in which {
+            match memo.recall(keys[i], ext, &demands[i], &modules[i]) {
+                Some(r) => done.push((i, r)),
+                None => todo.push(i),
+            }
+        }
+        let fresh: Vec<(usize, (FileAnalysis, Linking))> = todo
+            .par_iter()
+            .map(|&i| {
+                let f = &files[i];
+                let r = python::analyze_linked(f.text, f.path, &modules[i], ext, &demands[i]);
+                (i, r)
+            })
+            .collect();
+        for (i, r) in &fresh {
+            memo.remember(keys[*i], r);
+        }
+        done.extend(fresh);
+        done
+    };
+    for (i, r) in analyse(memo, &all, &first, &no_demands) {
+        results[i] = r;
+    }
     let by_module = module_index(&modules);
     for _round in 0..MAX_ROUNDS {
         let ext = Externals::build(&modules, &results, declared);
@@ -259,20 +301,11 @@ pub fn analyze_project_with(
         if stale.is_empty() {
             break;
         }
-        let redone: Vec<(usize, (FileAnalysis, Linking))> = stale
-            .par_iter()
-            .map(|&i| {
-                let f = &files[i];
-                (
-                    i,
-                    python::analyze_linked(f.text, f.path, &modules[i], &ext, &demands[i]),
-                )
-            })
-            .collect();
-        for (i, r) in redone {
+        for (i, r) in analyse(memo, &stale, &ext, &demands) {
             results[i] = r;
         }
     }
+    memo.end();
     results.into_iter().map(|(a, _)| a).collect()
 }
 
@@ -468,6 +501,129 @@ def raw(adapter):
             == app/helpers.py
             give_back: releases params [0]
         "#]].assert_eq(&dump(&files));
+    }
+
+    /// The incident's shape in three files, and the same files after an edit.
+    fn incident_files(tools: &str) -> Vec<SourceFile<'_>> {
+        vec![
+            SourceFile {
+                path: "app/db.py",
+                text: DB,
+            },
+            SourceFile {
+                path: "app/tools.py",
+                text: tools,
+            },
+            SourceFile {
+                path: "app/helpers.py",
+                text: "from app.db import ADAPTER\n\n\ndef give_back(conn):\n    ADAPTER.release_connection(conn)\n",
+            },
+        ]
+    }
+
+    fn dumps(files: &[SourceFile], results: &[FileAnalysis]) -> Vec<String> {
+        files
+            .iter()
+            .zip(results)
+            .map(|(f, a)| a.dump(f.text))
+            .collect()
+    }
+
+    #[test]
+    fn a_memo_replays_unchanged_files_and_agrees_with_a_cold_run() {
+        let tools = "from app.db import get_db\n\n\ndef forgets():\n    db = get_db()\n    return db.conn\n";
+        let files = incident_files(tools);
+        let mut memo = Memo::new();
+        let cold = analyze_project_memo(
+            Language::Python,
+            &files,
+            &Declarations::default(),
+            &mut memo,
+        );
+        let first = memo.stats();
+        assert_eq!(first.reused, 0);
+        assert!(first.analysed >= files.len(), "{first:?}");
+
+        // Through bytes, as the command line keeps it between runs.
+        let mut memo = Memo::from_bytes(&memo.to_bytes().unwrap()).unwrap();
+        let warm = analyze_project_memo(
+            Language::Python,
+            &files,
+            &Declarations::default(),
+            &mut memo,
+        );
+        assert_eq!(dumps(&files, &warm), dumps(&files, &cold));
+        assert_eq!(memo.stats().analysed, 0, "{:?}", memo.stats());
+        assert_eq!(memo.stats().reused, first.analysed);
+
+        // An edit: the edited file is analysed again, the others are replayed, and the result
+        // is what a cold run over the edited tree says.
+        let edited = tools.replace(
+            "return db.conn",
+            "try:\n        return db.conn\n    finally:\n        db.close()",
+        );
+        let files = incident_files(&edited);
+        let after = analyze_project_memo(
+            Language::Python,
+            &files,
+            &Declarations::default(),
+            &mut memo,
+        );
+        let fresh = analyze_project(Language::Python, &files);
+        assert_eq!(dumps(&files, &after), dumps(&files, &fresh));
+        assert_ne!(dumps(&files, &after), dumps(&files, &cold));
+        // Only the edited file is analysed: once alone, once with `get_db`'s summary.
+        assert_eq!(memo.stats().analysed, 2, "{:?}", memo.stats());
+        assert_eq!(memo.stats().reused, 2, "{:?}", memo.stats());
+
+        // Declarations are part of every file's inputs.
+        let declared = Declarations {
+            acquire: vec!["app.db.get_db".into()],
+            release: Vec::new(),
+        };
+        analyze_project_memo(Language::Python, &files, &declared, &mut memo);
+        assert_eq!(memo.stats().reused, 0, "{:?}", memo.stats());
+    }
+
+    #[test]
+    fn a_changed_summary_reaches_the_files_that_looked_it_up() {
+        let tools = "from app.db import get_db\n\n\ndef forgets():\n    db = get_db()\n    return db.conn\n";
+        let mut files = incident_files(tools);
+        let mut memo = Memo::new();
+        analyze_project_memo(
+            Language::Python,
+            &files,
+            &Declarations::default(),
+            &mut memo,
+        );
+        // `get_db` stops returning a connection: `tools.py` did not change, but its finding must go.
+        let db = DB.replace(
+            "return Wrapped(ADAPTER, ADAPTER.get_connection())",
+            "return None",
+        );
+        files[0].text = &db;
+        let warm = analyze_project_memo(
+            Language::Python,
+            &files,
+            &Declarations::default(),
+            &mut memo,
+        );
+        let cold = analyze_project(Language::Python, &files);
+        assert_eq!(dumps(&files, &warm), dumps(&files, &cold));
+        assert!(
+            !warm[1].dump(tools).contains("get_db() line"),
+            "{}",
+            warm[1].dump(tools)
+        );
+    }
+
+    #[test]
+    fn unreadable_memo_bytes_are_an_error_not_a_panic() {
+        assert!(Memo::from_bytes(b"").is_err());
+        assert!(Memo::from_bytes(&[0xff; 64]).is_err());
+        let mut bytes = Memo::new().to_bytes().unwrap();
+        bytes[0] = 99;
+        assert!(Memo::from_bytes(&bytes).is_err());
     }
 
     #[test]

@@ -1,28 +1,30 @@
 //! The flow summaries that front ends produce and rules read: plain data, no syntax.
 
+use serde::{Deserialize, Serialize};
+
 use crate::span::Span;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Language {
     Python,
 }
 
 /// Everything the analyzer learned from one file.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct FileAnalysis {
     pub functions: Vec<FunctionSummary>,
     pub problems: Vec<Problem>,
 }
 
 /// Something that kept part of a file from being analysed: a syntax error, nesting too deep.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
     pub span: Option<Span>,
     pub message: String,
 }
 
 /// What one function does with connections.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct FunctionSummary {
     /// Qualified within the file: `load`, `Repo.get`, `outer.inner`; `<module>` for top level.
     pub name: String,
@@ -41,7 +43,7 @@ pub struct FunctionSummary {
 }
 
 /// One place a connection is taken, and how it stands at the function's exits.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Acquisition {
     /// The acquiring call (`pool.getconn()`), or the call to a factory.
     pub span: Span,
@@ -71,7 +73,7 @@ pub struct Acquisition {
 }
 
 /// One way out of the function with the connection still held.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Leak {
     pub kind: ExitKind,
     /// The `return`, the raising call, or the end of the function.
@@ -81,7 +83,7 @@ pub struct Leak {
 }
 
 /// How a held connection became unreachable.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Lost {
     /// The only variable naming it was assigned something else (or deleted).
     Overwritten(Span),
@@ -97,7 +99,7 @@ impl Lost {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ExitKind {
     Return,
     FallThrough,

@@ -3,6 +3,8 @@
 //! Sourced from `shared/pool-apis.md` (versions named there). The front ends look names up here;
 //! the dataflow reads the [`HandleSpec`] of an acquisition to know which calls give it back.
 
+use serde::{Deserialize, Serialize};
+
 /// How a connection object is given back, and what `with` on it does.
 #[derive(Debug, PartialEq, Eq)]
 pub struct HandleSpec {
@@ -27,7 +29,7 @@ pub enum Handle {
 }
 
 /// A class of the analysed project whose instances hold a connection.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClassHandle {
     /// Shown in messages: `Wrapped`.
     pub class: String,
@@ -682,6 +684,85 @@ pub static ANY_RESOURCE: HandleSpec = HandleSpec {
     cm_note: "",
 };
 
+/// Every [`HandleSpec`] there is: a cached [`Handle::Lib`] is read back as one of these.
+static ALL_HANDLES: &[&HandleSpec] = &[
+    &PSYCOPG2_CONN,
+    &PSYCOPG2_POOLED,
+    &PSYCOPG_CONN,
+    &PSYCOPG_POOLED,
+    &PSYCOPG_POOL_CM,
+    &PSYCOPG_POOLED_CLOSE_RETURNS,
+    &ASYNCPG_CONN,
+    &ASYNCPG_POOLED,
+    &SA_CONNECTION,
+    &SA_SESSION,
+    &SQLITE3_CONN,
+    &AIO_CONN,
+    &AIO_POOLED,
+    &MYSQL_CONN,
+    &REDIS_POOLED,
+    &DBUTILS_POOLED,
+    &GENERIC_POOLED,
+    &GENERIC_GETCONN,
+    &ANY_RESOURCE,
+    &crate::project::DECLARED,
+];
+
+/// A [`HandleSpec`] written out by value. Reading one back finds the table entry with exactly
+/// these contents, so a cache written before a table changed is unreadable, never wrong.
+#[derive(Serialize, Deserialize, PartialEq)]
+struct SpecByValue {
+    name: String,
+    release_methods: Vec<String>,
+    pool_release_methods: Vec<String>,
+    cm_releases: bool,
+    cm_note: String,
+}
+
+impl SpecByValue {
+    fn of(spec: &HandleSpec) -> Self {
+        let owned = |list: &[&str]| list.iter().map(|s| s.to_string()).collect();
+        SpecByValue {
+            name: spec.name.to_string(),
+            release_methods: owned(spec.release_methods),
+            pool_release_methods: owned(spec.pool_release_methods),
+            cm_releases: spec.cm_releases,
+            cm_note: spec.cm_note.to_string(),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+enum HandleByValue {
+    Lib(SpecByValue),
+    Class(ClassHandle),
+}
+
+impl Serialize for Handle {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Handle::Lib(spec) => HandleByValue::Lib(SpecByValue::of(spec)),
+            Handle::Class(class) => HandleByValue::Class(ClassHandle::clone(class)),
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Handle {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match HandleByValue::deserialize(deserializer)? {
+            HandleByValue::Lib(value) => ALL_HANDLES
+                .iter()
+                .find(|spec| SpecByValue::of(spec) == value)
+                .map(|spec| Handle::Lib(spec))
+                .ok_or_else(|| {
+                    serde::de::Error::custom(format!("no such connection kind: {}", value.name))
+                }),
+            HandleByValue::Class(class) => Ok(Handle::Class(std::sync::Arc::new(class))),
+        }
+    }
+}
+
 pub static LIBRARIES: &[&Library] = &[
     &PSYCOPG2,
     &PSYCOPG,
@@ -761,6 +842,28 @@ pub fn is_acquiring_name(name: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_handle_spec_can_be_read_back_from_the_cache() {
+        // A static added to the tables but not to ALL_HANDLES would make every cache entry
+        // that mentions it unreadable (a silent slowdown, not a wrong result).
+        let defined = include_str!("tables.rs")
+            .matches(concat!(": HandleSpec = ", "HandleSpec {"))
+            .count()
+            + include_str!("project.rs")
+                .matches(concat!(
+                    ": crate::tables::HandleSpec = ",
+                    "crate::tables::HandleSpec {"
+                ))
+                .count();
+        assert_eq!(super::ALL_HANDLES.len(), defined);
+        for spec in super::ALL_HANDLES {
+            let handle = super::Handle::Lib(spec);
+            let bytes = postcard::to_allocvec(&handle).unwrap();
+            let back: super::Handle = postcard::from_bytes(&bytes).unwrap();
+            assert_eq!(back, handle);
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -15,8 +15,10 @@ mod suppression;
 
 pub use connlint_analyzer as analyzer;
 use connlint_analyzer::{
-    Declarations, FileAnalysis, FunctionSummary, Language, LineIndex, Problem, SourceFile, Span,
+    Declarations, FileAnalysis, FunctionSummary, Language, LineIndex, Memo, Problem, SourceFile,
+    Span,
 };
+use rayon::prelude::*;
 pub use registry::{all_rules, find_rule};
 pub use selection::{Selection, SelectionError};
 pub use suppression::{suppressions, Suppression};
@@ -181,8 +183,21 @@ pub fn check_project(
     declared: &Declarations,
     selection: &Selection,
 ) -> Vec<Checked> {
-    connlint_analyzer::analyze_project_with(language, files, declared)
-        .into_iter()
+    check_project_memo(language, files, declared, selection, &mut Memo::new())
+}
+
+/// [`check_project`], replaying from `memo` the analyses of files whose inputs did not change
+/// and leaving this run's in it (the command line keeps it on disk between runs, the language
+/// server in memory between edits). Same results as [`check_project`]; only the rules run again.
+pub fn check_project_memo(
+    language: Language,
+    files: &[SourceFile],
+    declared: &Declarations,
+    selection: &Selection,
+    memo: &mut Memo,
+) -> Vec<Checked> {
+    connlint_analyzer::analyze_project_memo(language, files, declared, memo)
+        .into_par_iter()
         .zip(files)
         .map(|(analysis, file)| finish(analysis, file.text, selection))
         .collect()

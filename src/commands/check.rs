@@ -14,7 +14,7 @@ use std::io::{self, Read, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
-use connlint_analyzer::{Language, LineIndex, SourceFile};
+use connlint_analyzer::{Language, LineIndex, Memo, SourceFile};
 use connlint_rules::{Checked, Finding, Selection, UNUSED_SUPPRESSION};
 use ignore::WalkBuilder;
 use rayon::prelude::*;
@@ -22,6 +22,7 @@ use rayon::prelude::*;
 use super::{stdout_result, CliError, Written};
 use crate::args::{CheckArgs, Format};
 use crate::baseline::{self, Baseline};
+use crate::cache::{self, Cache};
 use crate::config::{self, absolute, Config};
 use crate::render::{github, human, json, sarif};
 use crate::report::{FileFindings, ProblemEntry, Report};
@@ -52,7 +53,26 @@ pub(crate) fn run(args: &CheckArgs) -> miette::Result<ExitStatus> {
         None => collect(args, &config, &cwd)?,
     };
     let checked: Vec<String> = inputs.iter().map(|input| input.path.clone()).collect();
-    let mut report = analyse_all(inputs, walk_problems, &config.declared, &selection)?;
+    let mut cache = (!args.no_cache && args.stdin_filename.is_none()).then(|| {
+        let root = match (&args.cache_dir, &config.cache_dir) {
+            (Some(dir), _) => config::absolute(&cwd, dir),
+            (None, Some(dir)) => dir.clone(),
+            (None, None) => config
+                .root
+                .as_deref()
+                .unwrap_or(&cwd)
+                .join(cache::DEFAULT_DIR),
+        };
+        Cache::open(&root)
+    });
+    let memo = cache.as_mut().map(|c| &mut c.memo);
+    let mut report = analyse_all(inputs, walk_problems, &config.declared, &selection, memo)?;
+    if let Some(Err(message)) = cache.as_ref().map(Cache::save) {
+        let _ = writeln!(
+            io::stderr().lock(),
+            "warning: {message} (--no-cache skips it)"
+        );
+    }
     refine(&mut report, args, &config, &cwd);
 
     if let Some(path) = &args.write_baseline {
@@ -338,6 +358,7 @@ fn analyse_all(
     walk_problems: Vec<ProblemEntry>,
     declared: &connlint_analyzer::Declarations,
     selection: &Selection,
+    memo: Option<&mut Memo>,
 ) -> Result<Report, CliError> {
     let pool = rayon::ThreadPoolBuilder::new()
         .stack_size(STACK_BYTES)
@@ -356,7 +377,7 @@ fn analyse_all(
                 (input.path, bytes.and_then(decode))
             })
             .collect();
-        check_texts(read, declared, selection)
+        check_texts(read, declared, selection, memo)
     });
     results.sort_by(|a, b| a.path.cmp(&b.path));
 
@@ -390,6 +411,7 @@ fn check_texts(
     read: Vec<(String, Result<String, String>)>,
     declared: &connlint_analyzer::Declarations,
     selection: &Selection,
+    memo: Option<&mut Memo>,
 ) -> Vec<FileResult> {
     let mut results = Vec::new();
     let mut texts: Vec<(String, String)> = Vec::new();
@@ -416,8 +438,12 @@ fn check_texts(
             text: &texts[i].1,
         })
         .collect();
-    let project = catch_unwind(AssertUnwindSafe(|| {
-        connlint_rules::check_project(Language::Python, &files, declared, selection)
+    // A panic leaves the memo's earlier contents as they were: at worst the next run is cold.
+    let project = catch_unwind(AssertUnwindSafe(|| match memo {
+        Some(memo) => {
+            connlint_rules::check_project_memo(Language::Python, &files, declared, selection, memo)
+        }
+        None => connlint_rules::check_project(Language::Python, &files, declared, selection),
     }));
     drop(files);
     match project {

@@ -354,7 +354,7 @@ enum Outcome {
 }
 
 /// What a call to a function of this file does, for its callers.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct UserSummary {
     /// Calling it yields this resource: a function that returns a connection, or a class whose
     /// instances own one.
