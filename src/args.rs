@@ -18,6 +18,8 @@ pub(crate) enum Command {
     Check(CheckArgs),
     /// Print a rule's documentation, or list every rule.
     Rule(RuleArgs),
+    /// Run the language server on standard input and output (for editors).
+    Server(ServerArgs),
 }
 
 #[derive(Debug, Args)]
@@ -106,6 +108,11 @@ pub(crate) enum ColorChoice {
     Always,
     Never,
 }
+
+/// `connlint server` takes no options: the editor's workspace folders and their configuration
+/// files say what to analyse.
+#[derive(Debug, Args)]
+pub(crate) struct ServerArgs {}
 
 #[derive(Debug, Args)]
 pub(crate) struct RuleArgs {

@@ -816,7 +816,7 @@ fn this_repositorys_own_pyproject_and_cargo_toml_are_not_configurations() {
 }
 
 #[test]
-fn rust_files_named_on_the_command_line_are_passed_over_until_rust_is_analysed() {
+fn rust_files_named_on_the_command_line_are_analysed() {
     let dir = tempdir();
     write(dir.path(), "lib.rs", "fn main() { let x = 1; }\n");
     write(dir.path(), "a.py", LEAK);
@@ -825,7 +825,7 @@ fn rust_files_named_on_the_command_line_are_passed_over_until_rust_is_analysed()
         &["check", "--format", "json", "--strict", "lib.rs", "a.py"],
     );
     assert_eq!(run.code, 1, "{}", run.stdout);
-    assert_eq!(run.json()["files"], 1);
+    assert_eq!(run.json()["files"], 2);
     assert_eq!(run.problems(), vec![]);
 }
 

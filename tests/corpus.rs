@@ -98,7 +98,7 @@ fn corpus_files() -> Vec<PathBuf> {
             let path = entry.unwrap().path();
             if path.is_dir() {
                 stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "py") {
+            } else if path.extension().is_some_and(|e| e == "py" || e == "rs") {
                 files.push(path);
             }
         }
@@ -148,12 +148,16 @@ fn project_of(path: &Path) -> Option<PathBuf> {
 /// project (paths relative to the project folder, so that its imports resolve).
 fn check_corpus_file(path: &Path, text: &str) -> connlint_rules::Checked {
     let selection = selection_for(path);
+    let language = path
+        .to_str()
+        .and_then(Language::from_path)
+        .unwrap_or(Language::Python);
     let Some(project) = project_of(path) else {
-        return connlint_rules::check_source(Language::Python, text, &selection);
+        return connlint_rules::check_source(language, text, &selection);
     };
     let members: Vec<(String, String)> = corpus_files()
         .into_iter()
-        .filter(|p| p.starts_with(&project))
+        .filter(|p| p.starts_with(&project) && p.extension() == path.extension())
         .map(|p| {
             let rel = p.strip_prefix(&project).unwrap().display().to_string();
             (rel, fs::read_to_string(&p).unwrap())
@@ -165,8 +169,7 @@ fn check_corpus_file(path: &Path, text: &str) -> connlint_rules::Checked {
         .collect();
     let me = path.strip_prefix(&project).unwrap().display().to_string();
     let at = members.iter().position(|(p, _)| *p == me).unwrap();
-    connlint_rules::check_project(Language::Python, &files, &Default::default(), &selection)
-        .swap_remove(at)
+    connlint_rules::check_project(language, &files, &Default::default(), &selection).swap_remove(at)
 }
 
 #[test]
@@ -272,7 +275,12 @@ fn every_rule_has_corpus_cases_that_fire_and_functions_that_stay_silent() {
             functions += text
                 .lines()
                 .filter(|l| {
-                    l.trim_start().starts_with("def ") || l.trim_start().starts_with("async def ")
+                    let l = l.trim_start();
+                    let l = l.strip_prefix("pub ").unwrap_or(l);
+                    l.starts_with("def ")
+                        || l.starts_with("async def ")
+                        || l.starts_with("fn ")
+                        || l.starts_with("async fn ")
                 })
                 .count();
         }
@@ -307,31 +315,42 @@ fn rule_documentation_examples_behave_as_documented() {
         let meta = rule.meta();
         let docs = meta.docs();
         let (example, fixed) = docs.split_once("Use instead:").unwrap();
-        let code_of = |section: &str| -> String {
-            section
-                .split("```python")
-                .nth(1)
-                .and_then(|s| s.split("```").next())
-                .unwrap_or_else(|| panic!("{}: no python block", meta.code))
-                .to_string()
+        // The first ```python or ```rust block of a section, and its language.
+        let code_of = |section: &str| -> (String, Language) {
+            let python = section.find("```python");
+            let rust = section.find("```rust");
+            let (at, fence, language) = match (python, rust) {
+                (Some(p), Some(r)) if r < p => (r, "```rust", Language::Rust),
+                (Some(p), _) => (p, "```python", Language::Python),
+                (None, Some(r)) => (r, "```rust", Language::Rust),
+                (None, None) => panic!("{}: no python or rust block", meta.code),
+            };
+            let code = section[at + fence.len()..]
+                .split("```")
+                .next()
+                .unwrap_or("")
+                .to_string();
+            (code, language)
         };
-        let count = |src: &str| {
-            let analysis = analyze(Language::Python, src);
+        let count = |(src, language): &(String, Language)| {
+            let analysis = analyze(*language, src);
             connlint_rules::check(&analysis, &Selection::only(&[meta.code])).len()
         };
         let example = code_of(example.split("## Example").nth(1).unwrap());
         assert_eq!(
             count(&example),
             1,
-            "{}: the Example should fire once:\n{example}",
-            meta.code
+            "{}: the Example should fire once:\n{}",
+            meta.code,
+            example.0
         );
         let fixed = code_of(fixed);
         assert_eq!(
             count(&fixed),
             0,
-            "{}: `Use instead` should not fire:\n{fixed}",
-            meta.code
+            "{}: `Use instead` should not fire:\n{}",
+            meta.code,
+            fixed.0
         );
     }
 }

@@ -44,6 +44,9 @@ pub enum TransferHow {
     Store,
     /// A temporary handed straight to a call: the callee owns it now.
     Escape,
+    /// Leaked on purpose or by mistake (Rust `mem::forget`, `Box::leak`, sqlx `leak()`): it
+    /// will never be given back.
+    Forget,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,6 +78,9 @@ pub enum Effect {
     Return,
     /// An `await` (kept for the rules about holding connections across awaits).
     Await,
+    /// A point where the rules want to know what is held, e.g. a call to a function that
+    /// acquires from a pool it is given.
+    Probe,
     /// The function's exits.
     NormalExit,
     ExceptionExit,
@@ -157,6 +163,7 @@ enum TransferRank {
     Yield,
     Store,
     Escape,
+    Forget,
 }
 
 impl From<TransferHow> for TransferRank {
@@ -166,6 +173,7 @@ impl From<TransferHow> for TransferRank {
             TransferHow::Yield => TransferRank::Yield,
             TransferHow::Store => TransferRank::Store,
             TransferHow::Escape => TransferRank::Escape,
+            TransferHow::Forget => TransferRank::Forget,
         }
     }
 }
@@ -200,6 +208,10 @@ pub struct AcqOutcome {
     pub released_somewhere: bool,
     /// Whether any exit is reachable with it acquired at all.
     pub reaches_exit_acquired: bool,
+    /// `Await`, `Probe` and other sites' `Acquire` nodes reached while it is held, sorted.
+    pub held_at: Vec<NodeId>,
+    /// Where it was forgotten ([`TransferHow::Forget`]), sorted.
+    pub forgotten_at: Vec<NodeId>,
 }
 
 /// Runs the dataflow for acquisition `acq`. Work is bounded: every node's state set only grows,
@@ -298,6 +310,10 @@ pub fn solve(cfg: &Cfg, acq: AcqId) -> AcqOutcome {
     }
     out.reacquired_while_held.sort_unstable();
     out.reacquired_while_held.dedup();
+    out.held_at.sort_unstable();
+    out.held_at.dedup();
+    out.forgotten_at.sort_unstable();
+    out.forgotten_at.dedup();
     out
 }
 
@@ -340,6 +356,13 @@ fn apply(
     out: &mut AcqOutcome,
 ) -> Option<State> {
     let node = &cfg.nodes[id as usize];
+    if live(&st) {
+        match node.effect {
+            Effect::Await | Effect::Probe => out.held_at.push(id),
+            Effect::Acquire(a) if a != acq => out.held_at.push(id),
+            _ => {}
+        }
+    }
     match node.effect {
         Effect::Acquire(a) if a == acq => {
             // The previous connection from this site is still held: it is lost unless some name
@@ -378,6 +401,7 @@ fn apply(
             match how {
                 TransferHow::Return => out.returned = true,
                 TransferHow::Store => out.stored = true,
+                TransferHow::Forget => out.forgotten_at.push(id),
                 _ => {}
             }
             st.status = Status::Transferred(how.into());

@@ -9,6 +9,7 @@ pub mod flow;
 pub mod memo;
 pub mod project;
 mod python;
+mod rust;
 pub mod span;
 pub mod summary;
 pub mod tables;
@@ -19,7 +20,8 @@ pub use project::{
 };
 pub use span::{LineCol, LineIndex, Span};
 pub use summary::{
-    Acquisition, ExitKind, FileAnalysis, FunctionSummary, Language, Leak, Lost, Problem,
+    Acquisition, ExitKind, FileAnalysis, Forget, FunctionSummary, HeldAwait, Language, Leak, Lost,
+    NestedAcquire, Problem,
 };
 
 impl Language {
@@ -28,6 +30,7 @@ impl Language {
         let ext = path.rsplit_once('.').map(|(_, e)| e)?;
         match ext {
             "py" | "pyi" => Some(Language::Python),
+            "rs" => Some(Language::Rust),
             _ => None,
         }
     }
@@ -40,5 +43,6 @@ pub fn analyze(language: Language, text: &str) -> FileAnalysis {
         Language::Python => {
             python::analyze_linked(text, "", "", &project::Externals::default(), &[]).0
         }
+        Language::Rust => rust::analyze(text),
     }
 }

@@ -241,7 +241,10 @@ pub fn analyze_project_memo(
     declared: &Declarations,
     memo: &mut Memo,
 ) -> Vec<FileAnalysis> {
-    let Language::Python = language;
+    if language == Language::Rust {
+        // The files of one crate, with their own fixed point (not remembered in the memo yet).
+        return crate::rust::analyze_crate(files);
+    }
     memo.begin();
     let modules: Vec<String> = files.iter().map(|f| module_path(f.path)).collect();
     let keys: Vec<FileKey> = files

@@ -7,6 +7,7 @@ use crate::span::Span;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Language {
     Python,
+    Rust,
 }
 
 /// Everything the analyzer learned from one file.
@@ -40,6 +41,52 @@ pub struct FunctionSummary {
     pub stores_params: Vec<usize>,
     /// A `__del__` that is the only thing that ever releases its class's connection.
     pub finalizer_only: bool,
+    /// A second connection taken from a pool while one from the same pool is held (CL007).
+    pub nested_acquires: Vec<NestedAcquire>,
+    /// Connections made to never go back to their pool (CL009).
+    pub forgets: Vec<Forget>,
+    /// Parameters (0-based, `self` not counted) that are pools this function acquires from,
+    /// itself or through a callee.
+    pub acquires_from_params: Vec<usize>,
+    /// Fields of `self` that are pools this function acquires from, itself or through a callee.
+    pub acquires_from_fields: Vec<String>,
+}
+
+/// A connection taken while another from the same pool is still held.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NestedAcquire {
+    /// The second acquisition, or the call to a function that acquires.
+    pub at: Span,
+    /// What was called there: `pool.acquire()`, `load_user()`.
+    pub api: String,
+    /// The pool both come from, as written: `pool`, `self.pool`.
+    pub pool: String,
+    /// Where the connection that is still held was taken.
+    pub held: Span,
+    pub held_binding: Option<String>,
+    /// The callees through which `at` acquires (`load_user` -> `fetch_row`); empty when direct.
+    pub chain: Vec<String>,
+}
+
+/// A connection forgotten or leaked: it will never be given back to its pool.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Forget {
+    /// The forgetting call: `std::mem::forget(conn)`, `conn.leak()`.
+    pub at: Span,
+    /// How, as written: `mem::forget`, `ManuallyDrop::new`, `Box::leak`, `leak()`.
+    pub how: String,
+    /// The acquisition of what was forgotten.
+    pub acquired: Span,
+    pub api: String,
+    pub resource: String,
+}
+
+/// An `await` reached while a connection is held that waits for slow, unrelated work.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldAwait {
+    pub at: Span,
+    /// What it waits for: "a sleep", "an HTTP request", "a connection from pool `other`".
+    pub what: String,
 }
 
 /// One place a connection is taken, and how it stands at the function's exits.
@@ -70,6 +117,10 @@ pub struct Acquisition {
     pub context_misuse: Option<(Span, String)>,
     pub returned: bool,
     pub stored: bool,
+    /// The pool it comes from, as written (`pool`, `self.pool`), when known.
+    pub pool: Option<String>,
+    /// Awaits of slow unrelated work while it is held (CL006).
+    pub held_across: Vec<HeldAwait>,
 }
 
 /// One way out of the function with the connection still held.
@@ -127,6 +178,10 @@ impl FileAnalysis {
                 && !f.returns_connection
                 && f.releases_params.is_empty()
                 && f.stores_params.is_empty()
+                && f.nested_acquires.is_empty()
+                && f.forgets.is_empty()
+                && f.acquires_from_params.is_empty()
+                && f.acquires_from_fields.is_empty()
             {
                 continue;
             }
@@ -142,6 +197,12 @@ impl FileAnalysis {
             }
             if f.finalizer_only {
                 facts.push("the only release of its class".to_string());
+            }
+            if !f.acquires_from_params.is_empty() {
+                facts.push(format!("acquires from params {:?}", f.acquires_from_params));
+            }
+            if !f.acquires_from_fields.is_empty() {
+                facts.push(format!("acquires from fields {:?}", f.acquires_from_fields));
             }
             let facts = if facts.is_empty() {
                 String::new()
@@ -196,6 +257,34 @@ impl FileAnalysis {
                 if let Some((s, _)) = a.context_misuse {
                     let _ = writeln!(out, "    `with` that does not release at line {}", line(s));
                 }
+                for h in &a.held_across {
+                    let _ = writeln!(out, "    held across {} at line {}", h.what, line(h.at));
+                }
+            }
+            for n in &f.nested_acquires {
+                let via = if n.chain.is_empty() {
+                    String::new()
+                } else {
+                    format!(" via {}", n.chain.join(" -> "))
+                };
+                let _ = writeln!(
+                    out,
+                    "  nested {} line {} from `{}`{via} while line {} is held",
+                    n.api,
+                    line(n.at),
+                    n.pool,
+                    line(n.held)
+                );
+            }
+            for g in &f.forgets {
+                let _ = writeln!(
+                    out,
+                    "  forgets {} from line {} with {} at line {}",
+                    g.api,
+                    line(g.acquired),
+                    g.how,
+                    line(g.at)
+                );
             }
         }
         out

@@ -5,9 +5,12 @@
 //! [`FunctionSummary`] values only, never syntax, so one rule serves every language. This crate
 //! knows nothing of output formats, the terminal or LSP: findings are plain data.
 
+mod connection_forgotten;
+mod connection_held_across_await;
 mod connection_leaked_on_exception;
 mod connection_not_released;
 mod context_manager_does_not_close;
+mod nested_acquire;
 mod registry;
 mod release_left_to_finalizer;
 mod selection;

@@ -1,8 +1,11 @@
 //! Every rule, one line each, sorted by code.
 
+use crate::connection_forgotten::ConnectionForgotten;
+use crate::connection_held_across_await::ConnectionHeldAcrossAwait;
 use crate::connection_leaked_on_exception::ConnectionLeakedOnException;
 use crate::connection_not_released::ConnectionNotReleased;
 use crate::context_manager_does_not_close::ContextManagerDoesNotClose;
+use crate::nested_acquire::NestedAcquire;
 use crate::release_left_to_finalizer::ReleaseLeftToFinalizer;
 use crate::Rule;
 
@@ -10,7 +13,10 @@ static RULES: &[&dyn Rule] = &[
     &ConnectionNotReleased,
     &ConnectionLeakedOnException,
     &ReleaseLeftToFinalizer,
+    &ConnectionHeldAcrossAwait,
+    &NestedAcquire,
     &ContextManagerDoesNotClose,
+    &ConnectionForgotten,
 ];
 
 pub fn all_rules() -> &'static [&'static dyn Rule] {

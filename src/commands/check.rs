@@ -290,6 +290,22 @@ fn walk(
     }
 }
 
+/// The source files `connlint check` run in `root` would analyse there (the walk above, with
+/// ignore files honoured), and the problems met on the way; for the language server.
+pub(crate) fn source_files(root: &Path, config: &Config) -> (Vec<PathBuf>, Vec<ProblemEntry>) {
+    let mut inputs = Vec::new();
+    let mut problems = Vec::new();
+    walk(root, &[], true, config, root, &mut inputs, &mut problems);
+    let files = inputs
+        .into_iter()
+        .filter_map(|input| match input.source {
+            Source::File(path) => Some(path),
+            Source::Read(_) => None,
+        })
+        .collect();
+    (files, problems)
+}
+
 /// Whether a file is in a language connlint will read but does not yet (Rust: CL009-CL011).
 /// Such files named on the command line are passed over without a word; this stops applying
 /// by itself once `Language::from_path` knows the extension.
@@ -446,6 +462,26 @@ fn check_texts(
         None => connlint_rules::check_project(Language::Python, &files, declared, selection),
     }));
     drop(files);
+    // The Rust files of the run are analysed together as one crate (not remembered yet).
+    let rust: Vec<usize> = (0..texts.len())
+        .filter(|&i| Language::from_path(&texts[i].0) == Some(Language::Rust))
+        .collect();
+    let rust_files: Vec<SourceFile> = rust
+        .iter()
+        .map(|&i| SourceFile {
+            path: &texts[i].0,
+            text: &texts[i].1,
+        })
+        .collect();
+    let rust_checked = catch_unwind(AssertUnwindSafe(|| {
+        connlint_rules::check_project(Language::Rust, &rust_files, declared, selection)
+    }));
+    drop(rust_files);
+    let mut rust_checked: Vec<Option<Checked>> = rust_checked
+        .unwrap_or_default()
+        .into_iter()
+        .map(Some)
+        .collect();
     match project {
         Ok(checked) => {
             let mut checked: Vec<Option<Checked>> = checked.into_iter().map(Some).collect();
@@ -453,7 +489,11 @@ fn check_texts(
                 let found = python
                     .iter()
                     .position(|&i| i == k)
-                    .and_then(|p| checked[p].take());
+                    .and_then(|p| checked[p].take())
+                    .or_else(|| {
+                        let p = rust.iter().position(|&i| i == k)?;
+                        rust_checked.get_mut(p).and_then(Option::take)
+                    });
                 let result = match found {
                     Some(c) => file_result(path, text, c),
                     None => check_one(path, text, selection),
@@ -516,6 +556,12 @@ fn file_result(path: String, text: String, mut checked: Checked) -> FileResult {
         findings: checked.findings,
         problems,
     }
+}
+
+/// A source file's text as `check` reads it (size limit, binary, UTF-8, byte-order mark), or
+/// why it cannot be read; for the language server.
+pub(crate) fn read_source(path: &Path) -> Result<String, String> {
+    read_file(path).and_then(decode)
 }
 
 /// A file's bytes, or why they could not be read.

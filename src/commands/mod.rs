@@ -2,6 +2,7 @@
 
 pub(crate) mod check;
 pub(crate) mod rule;
+pub(crate) mod server;
 
 use std::io;
 

@@ -13,8 +13,8 @@ use tree_sitter::Node;
 
 use super::fields::{FieldExt, F};
 use super::{
-    has_keyword, is_statement_container, span, AcqMeta, FileCtx, Lowered, Unit, UserSummary,
-    MAX_DEPTH,
+    has_keyword, is_statement_container, span, AcqMeta, AwaitWhat, FileCtx, HoldFacts, Lowered,
+    Unit, UserSummary, MAX_DEPTH,
 };
 use crate::flow::{
     self, AcqId, AcqSite, Cfg, EdgeKind, Effect, NodeId, Operand, ReleaseHow, TransferHow, VarId,
@@ -50,6 +50,8 @@ pub(crate) fn lower(
         param_vars: HashMap::new(),
         local_types: HashMap::new(),
         acq_vars: Vec::new(),
+        awaits: HashMap::new(),
+        probes: HashMap::new(),
         acquired_into: Vec::new(),
         params_into: Vec::new(),
     };
@@ -87,6 +89,10 @@ pub(crate) fn lower(
         })
         .collect();
     Lowered::Done {
+        holds: Box::new(HoldFacts {
+            awaits: l.awaits,
+            probes: l.probes,
+        }),
         acquired_into: l.acquired_into,
         params_into: l.params_into,
         cfg: l.cfg,
@@ -197,6 +203,8 @@ struct Candidate {
     handle: Handle,
     api: String,
     via: Option<String>,
+    /// The pool object it is taken from, as written (`pool`, `self.pool`), for CL007.
+    pool: Option<String>,
 }
 
 /// The abstract value of an expression, as far as connections are concerned.
@@ -238,6 +246,10 @@ struct Lower<'a, 't> {
     vars: HashMap<Cow<'t, str>, usize>,
     acq_by_span: HashMap<Span, AcqId>,
     metas: Vec<AcqMeta>,
+    /// What each `await` node waits for: slow unrelated work, or a pool (CL006).
+    awaits: HashMap<NodeId, AwaitWhat>,
+    /// Calls to functions that acquire from the pool passed to them (CL007).
+    probes: HashMap<NodeId, (String, String)>,
     local_pools: HashMap<&'t str, &'static PoolSpec>,
     globals: Vec<&'t str>,
     depth: u32,
@@ -433,6 +445,7 @@ impl<'a, 't> Lower<'a, 't> {
             scoped: false,
             param: None,
             attr: None,
+            pool: c.pool.clone(),
         });
         self.acq_by_span.insert(c.span, a);
         a
@@ -487,6 +500,7 @@ impl<'a, 't> Lower<'a, 't> {
                 scoped: false,
                 param: Some(index),
                 attr: None,
+                pool: None,
             });
             self.emit(Effect::Acquire(a), span(name_node));
             let v = self.var(name);
@@ -546,6 +560,7 @@ impl<'a, 't> Lower<'a, 't> {
                 scoped: false,
                 param: None,
                 attr: Some(attr.clone()),
+                pool: None,
             });
             self.emit(Effect::Acquire(a), here);
             let v = self.var_owned(name);
@@ -1249,11 +1264,22 @@ impl<'a, 't> Lower<'a, 't> {
             // `async with` awaits `__aenter__`. A library's (`pool.acquire()`) can raise before
             // anything is acquired; an object already built here (a wrapper whose `__aenter__`
             // returns `self`) is not modelled as failing to enter.
-            if matches!(v, Value::Temp(_)) {
-                self.emit(Effect::Await, at);
+            let pool = match &v {
+                Value::Pending(c) => c.pool.clone(),
+                Value::Temp(a) => self.metas.get(*a as usize).and_then(|m| m.pool.clone()),
+                _ => None,
+            };
+            let n = if matches!(v, Value::Temp(_)) {
+                self.emit(Effect::Await, at)
             } else {
-                self.emit_raising(Effect::Await, at);
-            }
+                self.emit_raising(Effect::Await, at)
+            };
+            // Ex) `async with session.get(url) as resp:`: an HTTP request.
+            let slow = (expr.kind() == "call")
+                .then(|| expr.field(F::Function))
+                .flatten()
+                .and_then(|f| super::awaits::classify(self.text(f)));
+            self.awaits.insert(n, AwaitWhat { slow, pool });
         }
         // `with ExitStack() as stack:` runs, on exit, the exits of everything entered on it.
         let stack = target
@@ -1562,7 +1588,19 @@ impl<'a, 't> Lower<'a, 't> {
                     Some(i) => self.expr(i),
                     None => Value::Other,
                 };
-                self.emit_raising(Effect::Await, span(e));
+                let what = AwaitWhat {
+                    slow: e
+                        .named_child(0)
+                        .filter(|i| i.kind() == "call")
+                        .and_then(|c| c.field(F::Function))
+                        .and_then(|f| super::awaits::classify(self.text(f))),
+                    pool: match &inner {
+                        Value::Pending(c) => c.pool.clone(),
+                        _ => None,
+                    },
+                };
+                let n = self.emit_raising(Effect::Await, span(e));
+                self.awaits.insert(n, what);
                 match inner {
                     Value::Pending(c)
                         if matches!(c.form, Form::Awaited | Form::AwaitedOrEntered) =>
@@ -1843,6 +1881,7 @@ impl<'a, 't> Lower<'a, 't> {
                     handle: Handle::Lib(spec.handle),
                     api: api_text(self.text(func)),
                     via: None,
+                    pool: receiver.map(|r| self.text(r).to_string()),
                 });
             }
         }
@@ -1854,6 +1893,7 @@ impl<'a, 't> Lower<'a, 't> {
                     handle: Handle::Lib(spec.handle),
                     api: api_text(self.text(func)),
                     via: None,
+                    pool: None,
                 });
             } else if let Some(spec) = (func.kind() == "identifier")
                 .then(|| {
@@ -1870,10 +1910,31 @@ impl<'a, 't> Lower<'a, 't> {
                     handle: Handle::Lib(spec.handle),
                     api: api_text(self.text(func)),
                     via: None,
+                    pool: None,
                 });
             }
         }
         let user = self.user_function(func);
+        // A function that takes a connection from a pool passed to it (CL007).
+        if let (Some((summary, key)), Some(list)) = (&user, call.field(F::Arguments)) {
+            if !summary.acquires_from.is_empty() {
+                let mut cursor = list.walk();
+                let positional: Vec<Node<'t>> = list
+                    .named_children(&mut cursor)
+                    .filter(|a| !matches!(a.kind(), "keyword_argument" | "comment"))
+                    .collect();
+                for &i in &summary.acquires_from {
+                    let Some(arg) = positional.get(i).copied() else {
+                        continue;
+                    };
+                    if self.pool_of(arg).is_some() {
+                        let pool = self.text(arg).to_string();
+                        let n = self.emit(Effect::Probe, at);
+                        self.probes.insert(n, (pool, key.clone()));
+                    }
+                }
+            }
+        }
         if candidate.is_none() {
             if let Some((summary, _)) = &user {
                 if let Some(handle) = summary.returns.clone() {
@@ -1883,6 +1944,7 @@ impl<'a, 't> Lower<'a, 't> {
                         handle,
                         api: api_text(self.text(func)),
                         via: Some(summary.origin.clone()),
+                        pool: None,
                     });
                 }
             }

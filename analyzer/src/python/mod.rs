@@ -6,6 +6,7 @@
 //! parameters (closers) or store them are summarised; summaries are iterated until they stop
 //! changing, so a factory defined in the file is an acquisition at its call sites.
 
+mod awaits;
 mod fields;
 mod lower;
 
@@ -19,7 +20,10 @@ use fields::{FieldExt, F};
 use crate::flow::{self, AcqOutcome, Cfg};
 use crate::project::{Externals, Linking};
 use crate::span::Span;
-use crate::summary::{Acquisition, ExitKind, FileAnalysis, FunctionSummary, Leak, Lost, Problem};
+use crate::summary::{
+    Acquisition, ExitKind, FileAnalysis, FunctionSummary, HeldAwait, Leak, Lost, NestedAcquire,
+    Problem,
+};
 use crate::tables::{self, ClassHandle, Handle, PoolSpec};
 use std::sync::Arc;
 
@@ -368,6 +372,9 @@ pub(crate) struct UserSummary {
     pub params_into: Vec<(usize, String)>,
     /// Where it is defined, for messages: "`get_db` (tools.py:49)".
     pub origin: String,
+    /// Parameters (0-based) that are pools it takes a connection from, itself or through a
+    /// callee (CL007: calling it while holding one from the same pool).
+    pub acquires_from: Vec<usize>,
 }
 
 impl UserSummary {
@@ -378,6 +385,7 @@ impl UserSummary {
             && self.releases_attrs.is_empty()
             && self.acquired_into.is_empty()
             && self.params_into.is_empty()
+            && self.acquires_from.is_empty()
     }
 }
 
@@ -1088,10 +1096,30 @@ pub(crate) struct AcqMeta {
     pub param: Option<usize>,
     /// A pseudo-acquisition standing for `self.<attr>`, likewise.
     pub attr: Option<String>,
+    /// The pool object it is taken from, as written, when it is a pool's method.
+    pub pool: Option<String>,
+}
+
+/// What an `await` waits for (CL006): slow unrelated work, or a connection of a pool.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct AwaitWhat {
+    pub slow: Option<&'static str>,
+    pub pool: Option<String>,
+}
+
+/// What the rules about holding connections (CL006, CL007) need beside the graph.
+#[derive(Default)]
+pub(crate) struct HoldFacts {
+    /// What each `await` node waits for.
+    pub awaits: HashMap<flow::NodeId, AwaitWhat>,
+    /// Calls to functions that acquire from a pool passed to them: the pool as written, and the
+    /// callee.
+    pub probes: HashMap<flow::NodeId, (String, String)>,
 }
 
 pub(crate) enum Lowered {
     Done {
+        holds: Box<HoldFacts>,
         acquired_into: Vec<String>,
         params_into: Vec<(usize, String)>,
         cfg: Cfg,
@@ -1110,6 +1138,7 @@ impl Lowered {
             outcomes,
             acquired_into,
             params_into,
+            holds,
             ..
         } = self
         else {
@@ -1120,6 +1149,27 @@ impl Lowered {
             params_into: params_into.clone(),
             ..UserSummary::default()
         };
+        // Pools named by a parameter that this function acquires from, or hands to a callee
+        // that does.
+        let param_of = |pool: &str| {
+            metas
+                .iter()
+                .find(|m| m.param.is_some() && m.binding.as_deref() == Some(pool))
+                .and_then(|m| m.param)
+        };
+        let from = metas
+            .iter()
+            .filter(|m| m.param.is_none() && m.attr.is_none())
+            .filter_map(|m| m.pool.as_deref())
+            .chain(holds.probes.values().map(|(pool, _)| pool.as_str()));
+        for pool in from {
+            if let Some(i) = param_of(pool) {
+                if !s.acquires_from.contains(&i) {
+                    s.acquires_from.push(i);
+                }
+            }
+        }
+        s.acquires_from.sort_unstable();
         for ((meta, out), site) in metas.iter().zip(outcomes).zip(&cfg.acquisitions) {
             let released_always =
                 out.released_somewhere && out.normal_leaks.is_empty() && !out.returned;
@@ -1152,11 +1202,16 @@ impl Lowered {
             metas,
             outcomes,
             end,
+            holds,
             ..
         } = self
         else {
             return FunctionSummary::default();
         };
+        let HoldFacts { awaits, probes } = *holds;
+        let pools: Vec<Option<String>> = metas.iter().map(|m| m.pool.clone()).collect();
+        let apis: Vec<String> = metas.iter().map(|m| m.api.clone()).collect();
+        let mut nested_acquires = Vec::new();
         let node_span =
             |id: flow::NodeId| cfg.nodes.get(id as usize).map(|n| n.span).unwrap_or(end);
         let mut acquisitions = Vec::new();
@@ -1180,6 +1235,65 @@ impl Lowered {
             let context_misuse = out
                 .context_misuse
                 .map(|id| (node_span(id), site.handle.cm_note().to_string()));
+            // CL006/CL007: what is awaited or acquired while this one is held.
+            let mut held_across = Vec::new();
+            for &id in &out.held_at {
+                let Some(node) = cfg.nodes.get(id as usize) else {
+                    continue;
+                };
+                match node.effect {
+                    flow::Effect::Await => {
+                        let Some(what) = awaits.get(&id) else {
+                            continue;
+                        };
+                        if let Some(slow) = what.slow {
+                            held_across.push(HeldAwait {
+                                at: node.span,
+                                what: slow.to_string(),
+                            });
+                        } else if let (Some(other), Some(mine)) = (&what.pool, &meta.pool) {
+                            if other != mine {
+                                held_across.push(HeldAwait {
+                                    at: node.span,
+                                    what: format!("a connection from another pool (`{other}`)"),
+                                });
+                            }
+                        }
+                    }
+                    // Ex) the held one is lost or leaked anyway: CL001 reports it.
+                    flow::Effect::Probe if out.normal_leaks.is_empty() => {
+                        if let Some((pool, callee)) = probes.get(&id) {
+                            if meta.pool.as_deref() == Some(pool.as_str()) {
+                                nested_acquires.push(NestedAcquire {
+                                    at: node.span,
+                                    api: format!("{callee}()"),
+                                    pool: pool.clone(),
+                                    held: site.span,
+                                    held_binding: meta.binding.clone(),
+                                    chain: vec![callee.clone()],
+                                });
+                            }
+                        }
+                    }
+                    flow::Effect::Acquire(b) if out.normal_leaks.is_empty() => {
+                        let same = meta.pool.is_some()
+                            && pools.get(b as usize).is_some_and(|p| *p == meta.pool);
+                        if same {
+                            nested_acquires.push(NestedAcquire {
+                                at: cfg.acquisitions[b as usize].span,
+                                api: apis.get(b as usize).cloned().unwrap_or_default(),
+                                pool: meta.pool.clone().unwrap_or_default(),
+                                held: site.span,
+                                held_binding: meta.binding.clone(),
+                                chain: Vec::new(),
+                            });
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            held_across.sort_by_key(|h| h.at);
+            held_across.dedup();
             acquisitions.push(Acquisition {
                 span: site.span,
                 api: meta.api,
@@ -1198,6 +1312,8 @@ impl Lowered {
                 context_misuse,
                 returned: out.returned,
                 stored: out.stored,
+                pool: meta.pool,
+                held_across,
             });
         }
         FunctionSummary {
@@ -1209,6 +1325,8 @@ impl Lowered {
             releases_params: us.releases.clone(),
             stores_params: us.stores.clone(),
             finalizer_only: false,
+            nested_acquires,
+            ..FunctionSummary::default()
         }
     }
 }

@@ -346,3 +346,49 @@ fn deep_nesting_is_a_problem_not_a_crash() {
         1
     );
 }
+
+#[test]
+fn nested_acquisitions_and_slow_awaits_while_held() {
+    check(
+        r#"
+import asyncio
+
+def helper(pool):
+    conn = pool.getconn()
+    try:
+        conn.cursor().execute("select 1")
+    finally:
+        pool.putconn(conn)
+
+def nested(pool):
+    conn = pool.getconn()
+    try:
+        other = pool.getconn()
+        pool.putconn(other)
+        helper(pool)
+    finally:
+        pool.putconn(conn)
+
+async def held(pool, other_pool):
+    async with pool.acquire() as conn:
+        await asyncio.sleep(1)
+        async with other_pool.acquire() as c2:
+            await c2.execute("select 1")
+        await conn.execute("select 1")
+"#,
+        expect![[r#"
+            helper
+              pool.getconn() line 5
+            nested
+              pool.getconn() line 12
+              pool.getconn() line 14
+              nested pool.getconn() line 14 from `pool` while line 12 is held
+              nested helper() line 16 from `pool` via helper while line 12 is held
+            held
+              pool.acquire() line 21 [scoped]
+                held across a sleep at line 22
+                held across a connection from another pool (`other_pool`) at line 23
+              other_pool.acquire() line 23 [scoped]
+        "#]],
+    );
+}
