@@ -46,6 +46,8 @@ pub(crate) struct Config {
     pub root: Option<PathBuf>,
     /// `cache-dir`, resolved against the configuration file's folder.
     pub cache_dir: Option<PathBuf>,
+    /// `max-pool-size` and `[budget]`.
+    pub limits: connlint_rules::Limits,
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -80,6 +82,19 @@ struct Options {
     functions: Option<Functions>,
     #[serde(rename = "cache-dir")]
     cache_dir: Option<Spanned<String>>,
+    #[serde(rename = "max-pool-size")]
+    max_pool_size: Option<Spanned<i64>>,
+    budget: Option<Budget>,
+}
+
+/// `[budget]`: the connection arithmetic of CL011.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Budget {
+    #[serde(rename = "max-connections")]
+    max_connections: Option<Spanned<i64>>,
+    processes: Option<Spanned<i64>>,
+    multiplicity: Option<BTreeMap<String, Spanned<i64>>>,
 }
 
 /// `[functions]`: `acquire = ["vendor.db.borrow", ".take"]`, `release = [...]`.
@@ -339,6 +354,35 @@ fn build(path: &Path, cwd: &Path, text: &str, options: Options) -> Result<Config
         let message = "`cache-dir` is empty: name a folder, or pass --no-cache".to_string();
         return Err(invalid(path, text, Some(dir.span()), message));
     }
+    // Counts must be positive whole numbers; the error points at the value.
+    let count = |value: &Spanned<i64>, key: &str| -> Result<u64, ConfigError> {
+        u64::try_from(*value.get_ref())
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| {
+                invalid(
+                    path,
+                    text,
+                    Some(value.span()),
+                    format!("`{key}` must be a whole number above 0"),
+                )
+            })
+    };
+    let mut limits = connlint_rules::Limits::default();
+    if let Some(v) = &options.max_pool_size {
+        limits.max_pool_size = count(v, "max-pool-size")?;
+    }
+    if let Some(budget) = &options.budget {
+        if let Some(v) = &budget.max_connections {
+            limits.max_connections = count(v, "max-connections")?;
+        }
+        if let Some(v) = &budget.processes {
+            limits.processes = count(v, "processes")?;
+        }
+        for (key, v) in budget.multiplicity.iter().flatten() {
+            limits.multiplicity.push((key.clone(), count(v, key)?));
+        }
+    }
     let strings = |list: Option<Vec<Spanned<String>>>| -> Vec<String> {
         list.unwrap_or_default()
             .into_iter()
@@ -356,6 +400,7 @@ fn build(path: &Path, cwd: &Path, text: &str, options: Options) -> Result<Config
         },
         cache_dir: options.cache_dir.map(|dir| root.join(dir.into_inner())),
         root: Some(root),
+        limits,
     })
 }
 
@@ -581,5 +626,43 @@ mod tests {
             err.to_string(),
             "connlint.toml, line 1: unknown rule `CL999` (see `connlint rule --all`)"
         );
+    }
+
+    #[test]
+    fn budget_and_pool_size_limits_are_read_and_checked() {
+        let text = "max-pool-size = 50\n[budget]\nmax-connections = 400\nprocesses = 8\n\n[budget.multiplicity]\n\"app/db.py:pool_for\" = 5\n";
+        let path = Path::new("connlint.toml");
+        let config = build(path, Path::new("/p"), text, parse(path, text).unwrap()).unwrap();
+        assert_eq!(config.limits.max_pool_size, 50);
+        assert_eq!(config.limits.max_connections, 400);
+        assert_eq!(config.limits.processes, 8);
+        assert_eq!(
+            config.limits.multiplicity,
+            vec![("app/db.py:pool_for".to_string(), 5)]
+        );
+        for (bad, message) in [
+            (
+                "max-pool-size = 0\n",
+                "line 1: `max-pool-size` must be a whole number above 0",
+            ),
+            (
+                "[budget]\nprocesses = -2\n",
+                "line 2: `processes` must be a whole number above 0",
+            ),
+            (
+                "[budget]\nmax_connections = 5\n",
+                "line 2: unknown field `max_connections`",
+            ),
+            (
+                "[budget]\nprocesses = \"4\"\n",
+                "line 2: invalid type: string \"4\"",
+            ),
+        ] {
+            let err = parse(path, bad)
+                .and_then(|options| build(path, Path::new("/p"), bad, options))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(message), "{bad:?}: {err}");
+        }
     }
 }

@@ -1218,3 +1218,83 @@ def report():
         blocked.stderr
     );
 }
+
+#[test]
+fn the_budget_counts_processes_and_declared_copies_across_files() {
+    let dir = tempdir();
+    write(
+        dir.path(),
+        "svc/db.py",
+        "from sqlalchemy import create_engine\n\nENGINE = create_engine(\"postgresql://db/app\", pool_size=20, max_overflow=10)\n",
+    );
+    write(
+        dir.path(),
+        "svc/tenants.py",
+        "import functools\nimport psycopg2.pool\n\n\n@functools.lru_cache(maxsize=None)\ndef pool_for(tenant):\n    return psycopg2.pool.ThreadedConnectionPool(1, 10, dbname=tenant)\n",
+    );
+    let budget = |run: &Run| -> Vec<(String, u64)> {
+        run.findings()
+            .into_iter()
+            .filter(|(code, _, _)| code == "CL011")
+            .map(|(_, path, line)| (path, line))
+            .collect()
+    };
+    // 30 + 10 = 40: fits in 100.
+    let alone = connlint(dir.path(), &["check", "--format", "json", "svc"]);
+    assert!(budget(&alone).is_empty(), "{}", alone.stdout);
+
+    // Three processes: 120 connections, reported at both pools, in both files.
+    write(dir.path(), "connlint.toml", "[budget]\nprocesses = 3\n");
+    let three = connlint(dir.path(), &["check", "--format", "json", "svc"]);
+    assert_eq!(
+        budget(&three),
+        [
+            ("svc/db.py".to_string(), 3),
+            ("svc/tenants.py".to_string(), 7)
+        ],
+        "{}",
+        three.stdout
+    );
+    let message = three.json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "CL011")
+        .unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        message,
+        "PostgreSQL pools may open at least 120 connections, above max-connections = 100: 3 processes x (30 + 10)"
+    );
+
+    // One process, but the per-tenant pool declared as 8 copies: 30 + 80 = 110.
+    write(
+        dir.path(),
+        "connlint.toml",
+        "[budget]\nmax-connections = 100\n\n[budget.multiplicity]\n\"svc/tenants.py:pool_for\" = 8\n",
+    );
+    let tenants = connlint(dir.path(), &["check", "--format", "json", "svc"]);
+    assert_eq!(budget(&tenants).len(), 2, "{}", tenants.stdout);
+    assert!(
+        tenants.stdout.contains("110 connections"),
+        "{}",
+        tenants.stdout
+    );
+    assert!(
+        tenants.stdout.contains("(30 + 8 x 10)"),
+        "{}",
+        tenants.stdout
+    );
+
+    write(dir.path(), "connlint.toml", "[budget]\nprocesses = 0\n");
+    let bad = connlint(dir.path(), &["check", "svc"]);
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr
+            .contains("`processes` must be a whole number above 0"),
+        "{}",
+        bad.stderr
+    );
+}

@@ -21,7 +21,7 @@ pub use project::{
 pub use span::{LineCol, LineIndex, Span};
 pub use summary::{
     Acquisition, ExitKind, FileAnalysis, Forget, FunctionSummary, HeldAwait, Language, Leak, Lost,
-    NestedAcquire, Problem,
+    NestedAcquire, Placement, PoolConstruction, PoolMax, Problem, Setting,
 };
 
 impl Language {

@@ -484,6 +484,7 @@ def raw(adapter):
         ];
         expect![[r#"
             == app/db.py
+            pool ThreadedConnectionPool() line 7 in Adapter.__init__ -> self.pool: psycopg2 PostgreSQL, max 5 (`maxconn=5`), Instance
             Adapter.__init__: stores params [0]
             Adapter.get_connection: returns a connection
               self.pool.getconn() line 10 [returned]

@@ -15,6 +15,90 @@ pub enum Language {
 pub struct FileAnalysis {
     pub functions: Vec<FunctionSummary>,
     pub problems: Vec<Problem>,
+    /// Every pool (or client that owns a pool) built in the file.
+    pub pools: Vec<PoolConstruction>,
+}
+
+/// One place a connection pool is built, with what its configuration says.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoolConstruction {
+    /// The constructor call.
+    pub span: Span,
+    /// As written: `create_engine()`, `psycopg2.pool.ThreadedConnectionPool()`.
+    pub api: String,
+    /// The library's name in the tables: `SQLAlchemy`, `asyncpg`.
+    pub library: String,
+    /// The database server whose connection slots it uses: `PostgreSQL`, `MySQL`, `Redis`;
+    /// empty when it uses none (SQLite).
+    pub database: String,
+    /// How many connections it may open at once.
+    pub max: PoolMax,
+    /// Whether a caller waits forever when it is exhausted, and why.
+    pub waits_forever: Option<Setting>,
+    /// Where it is built, hence how many times.
+    pub placement: Placement,
+    /// The function it is built in (`<module>` at top level).
+    pub function: String,
+    /// What it is stored in, when it is: `ENGINE`, `self.pool`, `_pools[key]`.
+    pub binding: Option<String>,
+}
+
+/// A configuration value and where it was set (the argument, or the call when defaulted).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Setting {
+    pub span: Span,
+    /// Why it means what it means: "`maxsize=0` means no limit in aiomysql".
+    pub note: String,
+}
+
+/// The most connections a pool opens at once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PoolMax {
+    /// A computed number (from literals, constants, simple arithmetic, `min()` clamps, or the
+    /// library's default), with how it was reached: "pool_size 5 + max_overflow 10".
+    Limit { value: u64, how: String, at: Span },
+    /// The configuration asks for no limit.
+    Unbounded(Setting),
+    /// Read from the environment with nothing capping it: `int(os.environ.get("POOL", "10"))`.
+    FromEnvironment {
+        variable: String,
+        default: Option<u64>,
+        at: Span,
+    },
+    /// Not computable here (a function argument, a settings object).
+    Unknown,
+}
+
+/// Where a pool is built, which decides how many of it exist.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Placement {
+    /// At module level (or in a class body): once per process.
+    Module,
+    /// Behind a guard that builds it once (`global _pool; if _pool is None: ...`,
+    /// `@lru_cache` without arguments).
+    Singleton,
+    /// In a start-up function (`main`, `startup`, a `lifespan` handler, `create_app`).
+    Startup,
+    /// Stored on `self` in `__init__`: once per instance.
+    Instance,
+    /// Returned to the caller, who decides.
+    Factory,
+    /// Built on every call of its function and not kept.
+    PerCall,
+    /// Built once per key: `@lru_cache` on a function with arguments, a dict keyed by one.
+    PerKey { why: String },
+    /// Built on every iteration of a loop.
+    Loop { at: Span },
+}
+
+impl Placement {
+    /// Whether the pool is built again and again (CL005).
+    pub fn repeats(&self) -> bool {
+        matches!(
+            self,
+            Placement::PerCall | Placement::PerKey { .. } | Placement::Loop { .. }
+        )
+    }
 }
 
 /// Something that kept part of a file from being analysed: a syntax error, nesting too deep.
@@ -165,6 +249,40 @@ impl FileAnalysis {
         let index = crate::LineIndex::new(text);
         let line = |s: Span| index.line_col(s.start).line;
         let mut out = String::new();
+        for pool in &self.pools {
+            let max = match &pool.max {
+                PoolMax::Limit { value, how, .. } => format!("max {value} ({how})"),
+                PoolMax::Unbounded(s) => format!("unbounded ({})", s.note),
+                PoolMax::FromEnvironment {
+                    variable, default, ..
+                } => format!("max from ${variable} (default {default:?})"),
+                PoolMax::Unknown => "max unknown".to_string(),
+            };
+            let waits = pool
+                .waits_forever
+                .as_ref()
+                .map(|s| format!(", waits forever ({})", s.note))
+                .unwrap_or_default();
+            let binding = pool
+                .binding
+                .as_ref()
+                .map(|b| format!(" -> {b}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "pool {} line {} in {}{binding}: {} {}, {max}{waits}, {:?}",
+                pool.api,
+                line(pool.span),
+                pool.function,
+                pool.library,
+                if pool.database.is_empty() {
+                    "-"
+                } else {
+                    &pool.database
+                },
+                pool.placement,
+            );
+        }
         for p in &self.problems {
             let at = p
                 .span

@@ -684,6 +684,303 @@ pub static ANY_RESOURCE: HandleSpec = HandleSpec {
     cm_note: "",
 };
 
+// ---- Pool sizes ----------------------------------------------------------------------------
+// What each pool constructor's arguments mean for how many connections it opens and whether a
+// caller can wait forever, from `shared/pool-apis.md` (the exhaustion table and each library's
+// section).
+
+/// How a constructor's arguments size a pool and bound its waits.
+#[derive(Debug)]
+pub struct PoolSizing {
+    /// Qualified constructor paths.
+    pub constructors: &'static [&'static str],
+    pub library: &'static str,
+    /// The server whose connection slots it uses; empty for none.
+    pub database: &'static str,
+    pub size: SizeRule,
+    pub wait: WaitRule,
+    /// A keyword that makes the call share an existing pool instead of building one
+    /// (`redis.Redis(connection_pool=pool)`).
+    pub shares_with: Option<&'static str>,
+}
+
+/// An argument by keyword, and by position when it may be passed positionally.
+#[derive(Debug)]
+pub struct Param {
+    pub name: &'static str,
+    pub position: Option<usize>,
+}
+
+const fn kw(name: &'static str) -> Param {
+    Param {
+        name,
+        position: None,
+    }
+}
+
+const fn pos(name: &'static str, position: usize) -> Param {
+    Param {
+        name,
+        position: Some(position),
+    }
+}
+
+/// What an argument left out means.
+#[derive(Debug)]
+pub enum Missing {
+    Value(u64),
+    Unlimited,
+    /// The argument is required.
+    Required,
+}
+
+#[derive(Debug)]
+pub enum SizeRule {
+    /// One argument is the maximum; `zero_unlimited`/`none_unlimited` say which values mean
+    /// no limit (otherwise `None` means the default).
+    Max {
+        param: Param,
+        missing: Missing,
+        zero_unlimited: bool,
+        none_unlimited: bool,
+        /// Shown with the default: "redis-py 8 default".
+        default_note: &'static str,
+    },
+    /// SQLAlchemy's engine: `pool_size + max_overflow`; `pool_size=0` or `max_overflow=-1`
+    /// mean no limit.
+    PoolPlusOverflow,
+    /// psycopg_pool: `max_size=None` means `min_size` (default 4).
+    MaxOrMin,
+}
+
+#[derive(Debug)]
+pub enum WaitRule {
+    /// Exhaustion raises or times out.
+    Bounded,
+    /// Callers always wait without a timeout.
+    Always(&'static str),
+    /// This argument set to `None` removes the timeout.
+    WhenNone(Param, &'static str),
+    /// This argument set to `True` makes callers wait without a timeout.
+    WhenTrue(Param, &'static str),
+}
+
+pub static POOL_SIZINGS: &[PoolSizing] = &[
+    PoolSizing {
+        constructors: &[
+            "psycopg2.pool.SimpleConnectionPool",
+            "psycopg2.pool.ThreadedConnectionPool",
+        ],
+        library: "psycopg2",
+        database: "PostgreSQL",
+        size: SizeRule::Max {
+            param: pos("maxconn", 1),
+            missing: Missing::Required,
+            zero_unlimited: false,
+            none_unlimited: false,
+            default_note: "",
+        },
+        wait: WaitRule::Bounded,
+        shares_with: None,
+    },
+    PoolSizing {
+        constructors: &[
+            "psycopg_pool.ConnectionPool",
+            "psycopg_pool.AsyncConnectionPool",
+        ],
+        library: "psycopg_pool",
+        database: "PostgreSQL",
+        size: SizeRule::MaxOrMin,
+        wait: WaitRule::Bounded,
+        shares_with: None,
+    },
+    PoolSizing {
+        constructors: &[
+            "psycopg_pool.NullConnectionPool",
+            "psycopg_pool.AsyncNullConnectionPool",
+        ],
+        library: "psycopg_pool",
+        database: "PostgreSQL",
+        size: SizeRule::Max {
+            param: kw("max_size"),
+            missing: Missing::Unlimited,
+            zero_unlimited: true,
+            none_unlimited: true,
+            default_note: "",
+        },
+        wait: WaitRule::Bounded,
+        shares_with: None,
+    },
+    PoolSizing {
+        constructors: &[
+            "asyncpg.create_pool",
+            "asyncpg.pool.create_pool",
+            "asyncpg.Pool",
+        ],
+        library: "asyncpg",
+        database: "PostgreSQL",
+        size: SizeRule::Max {
+            param: kw("max_size"),
+            missing: Missing::Value(10),
+            zero_unlimited: false,
+            none_unlimited: false,
+            default_note: "asyncpg's default",
+        },
+        wait: WaitRule::Bounded,
+        shares_with: None,
+    },
+    PoolSizing {
+        constructors: &[
+            "sqlalchemy.create_engine",
+            "sqlalchemy.engine.create_engine",
+            "sqlalchemy.ext.asyncio.create_async_engine",
+        ],
+        library: "SQLAlchemy",
+        database: "PostgreSQL",
+        size: SizeRule::PoolPlusOverflow,
+        wait: WaitRule::Bounded,
+        shares_with: None,
+    },
+    PoolSizing {
+        constructors: &["aiopg.create_pool", "aiopg.pool.create_pool"],
+        library: "aiopg",
+        database: "PostgreSQL",
+        size: SizeRule::Max {
+            param: kw("maxsize"),
+            missing: Missing::Value(10),
+            zero_unlimited: true,
+            none_unlimited: true,
+            default_note: "aiopg's default",
+        },
+        wait: WaitRule::Bounded,
+        shares_with: None,
+    },
+    PoolSizing {
+        constructors: &["aiomysql.create_pool", "aiomysql.pool.create_pool"],
+        library: "aiomysql",
+        database: "MySQL",
+        size: SizeRule::Max {
+            param: pos("maxsize", 1),
+            missing: Missing::Value(10),
+            zero_unlimited: true,
+            none_unlimited: false,
+            default_note: "aiomysql's default",
+        },
+        wait: WaitRule::Always(
+            "aiomysql's `acquire()` takes no timeout and waits on the pool without one",
+        ),
+        shares_with: None,
+    },
+    PoolSizing {
+        constructors: &[
+            "mysql.connector.pooling.MySQLConnectionPool",
+            "mysql.connector.aio.pooling.MySQLConnectionPool",
+        ],
+        library: "mysql.connector",
+        database: "MySQL",
+        size: SizeRule::Max {
+            param: pos("pool_size", 0),
+            missing: Missing::Value(5),
+            zero_unlimited: false,
+            none_unlimited: false,
+            default_note: "mysql.connector's default",
+        },
+        wait: WaitRule::Bounded,
+        shares_with: None,
+    },
+    PoolSizing {
+        constructors: &[
+            "redis.ConnectionPool",
+            "redis.connection.ConnectionPool",
+            "redis.asyncio.ConnectionPool",
+        ],
+        library: "redis",
+        database: "Redis",
+        size: SizeRule::Max {
+            param: pos("max_connections", 1),
+            missing: Missing::Value(100),
+            zero_unlimited: false,
+            none_unlimited: false,
+            default_note: "redis-py 8 default",
+        },
+        wait: WaitRule::Bounded,
+        shares_with: None,
+    },
+    PoolSizing {
+        constructors: &[
+            "redis.BlockingConnectionPool",
+            "redis.connection.BlockingConnectionPool",
+            "redis.asyncio.BlockingConnectionPool",
+        ],
+        library: "redis",
+        database: "Redis",
+        size: SizeRule::Max {
+            param: pos("max_connections", 0),
+            missing: Missing::Value(50),
+            zero_unlimited: false,
+            none_unlimited: false,
+            default_note: "redis-py's default",
+        },
+        wait: WaitRule::WhenNone(
+            pos("timeout", 1),
+            "`BlockingConnectionPool(timeout=None)` waits for a connection forever",
+        ),
+        shares_with: None,
+    },
+    PoolSizing {
+        constructors: &[
+            "redis.Redis",
+            "redis.StrictRedis",
+            "redis.Redis.from_url",
+            "redis.from_url",
+            "redis.asyncio.Redis",
+            "redis.asyncio.from_url",
+            "redis.asyncio.Redis.from_url",
+        ],
+        library: "redis",
+        database: "Redis",
+        size: SizeRule::Max {
+            param: kw("max_connections"),
+            missing: Missing::Value(100),
+            zero_unlimited: false,
+            none_unlimited: false,
+            default_note: "redis-py 8 default for a client's own pool",
+        },
+        wait: WaitRule::Bounded,
+        shares_with: Some("connection_pool"),
+    },
+    PoolSizing {
+        constructors: &["dbutils.pooled_db.PooledDB", "DBUtils.PooledDB.PooledDB"],
+        library: "DBUtils",
+        database: "PostgreSQL",
+        size: SizeRule::Max {
+            param: pos("maxconnections", 4),
+            missing: Missing::Unlimited,
+            zero_unlimited: true,
+            none_unlimited: true,
+            default_note: "",
+        },
+        wait: WaitRule::WhenTrue(
+            pos("blocking", 5),
+            "`PooledDB(blocking=True)` waits on a condition with no timeout",
+        ),
+        shares_with: None,
+    },
+];
+
+/// The sizing facts of the pool constructor at `path`.
+pub fn pool_sizing(path: &str) -> Option<&'static PoolSizing> {
+    POOL_SIZINGS.iter().find(|s| s.constructors.contains(&path))
+}
+
+/// The last component of every sizing constructor, for a quick text scan.
+pub fn pool_constructor_words() -> impl Iterator<Item = &'static str> {
+    POOL_SIZINGS
+        .iter()
+        .flat_map(|s| s.constructors.iter())
+        .map(|c| c.rsplit('.').next().unwrap_or(c))
+}
+
 /// Every [`HandleSpec`] there is: a cached [`Handle::Lib`] is read back as one of these.
 static ALL_HANDLES: &[&HandleSpec] = &[
     &PSYCOPG2_CONN,

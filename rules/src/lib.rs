@@ -5,22 +5,28 @@
 //! [`FunctionSummary`] values only, never syntax, so one rule serves every language. This crate
 //! knows nothing of output formats, the terminal or LSP: findings are plain data.
 
+mod acquire_without_timeout;
+mod connection_budget_exceeded;
 mod connection_forgotten;
 mod connection_held_across_await;
 mod connection_leaked_on_exception;
 mod connection_not_released;
 mod context_manager_does_not_close;
+mod limits;
 mod nested_acquire;
+mod pool_created_per_call;
 mod registry;
 mod release_left_to_finalizer;
 mod selection;
 mod suppression;
+mod unbounded_pool;
 
 pub use connlint_analyzer as analyzer;
 use connlint_analyzer::{
     Declarations, FileAnalysis, FunctionSummary, Language, LineIndex, Memo, Problem, SourceFile,
     Span,
 };
+pub use limits::Limits;
 use rayon::prelude::*;
 pub use registry::{all_rules, find_rule};
 pub use selection::{Selection, SelectionError};
@@ -77,10 +83,33 @@ impl RuleMeta {
     }
 }
 
-/// A rule: its metadata and its check over one function's summary.
+/// A rule: its metadata and its checks. Most rules look at one function's summary at a time;
+/// configuration rules look at a file's pool constructions, and the budget at the whole project.
 pub trait Rule: Sync {
     fn meta(&self) -> &'static RuleMeta;
-    fn check(&self, function: &FunctionSummary, findings: &mut Vec<Finding>);
+
+    /// Findings in one function.
+    fn check(&self, _function: &FunctionSummary, _findings: &mut Vec<Finding>) {}
+
+    /// Findings about a file as a whole (its pool constructions).
+    fn check_file(&self, _analysis: &FileAnalysis, _limits: &Limits, _findings: &mut Vec<Finding>) {
+    }
+
+    /// Findings that need every file of the run; `findings[i]` belongs to `files[i]`.
+    fn check_project(
+        &self,
+        _files: &[ProjectFile],
+        _limits: &Limits,
+        _findings: &mut [Vec<Finding>],
+    ) {
+    }
+}
+
+/// One analysed file, as project-wide rules see it.
+#[derive(Clone, Copy, Debug)]
+pub struct ProjectFile<'a> {
+    pub path: &'a str,
+    pub analysis: &'a FileAnalysis,
 }
 
 /// A secondary location that explains a finding.
@@ -141,7 +170,22 @@ impl Finding {
 
 /// Runs the selected rules over every function of one file, sorted by position.
 pub fn check(analysis: &FileAnalysis, selection: &Selection) -> Vec<Finding> {
-    let mut findings = Vec::new();
+    check_with(analysis, selection, &Limits::default(), Vec::new())
+}
+
+/// [`check`] with the configured limits, adding `extra` (project-wide findings for this file).
+pub fn check_with(
+    analysis: &FileAnalysis,
+    selection: &Selection,
+    limits: &Limits,
+    extra: Vec<Finding>,
+) -> Vec<Finding> {
+    let mut findings = extra;
+    for rule in all_rules() {
+        if selection.is_enabled(rule.meta()) {
+            rule.check_file(analysis, limits, &mut findings);
+        }
+    }
     for function in &analysis.functions {
         for rule in all_rules() {
             if selection.is_enabled(rule.meta()) {
@@ -175,7 +219,39 @@ pub const UNUSED_SUPPRESSION: &str = "unused-suppression";
 /// Analyses one file's text and runs the selected rules: the single entry point the command
 /// line, the tests (and the language server) share, so they always agree.
 pub fn check_source(language: Language, text: &str, selection: &Selection) -> Checked {
-    finish(connlint_analyzer::analyze(language, text), text, selection)
+    check_source_with(language, text, selection, &Limits::default())
+}
+
+/// [`check_source`] with the configured limits; the text is a project of one file.
+pub fn check_source_with(
+    language: Language,
+    text: &str,
+    selection: &Selection,
+    limits: &Limits,
+) -> Checked {
+    let analysis = connlint_analyzer::analyze(language, text);
+    let files = [ProjectFile {
+        path: "",
+        analysis: &analysis,
+    }];
+    let mut extra = project_findings(&files, selection, limits);
+    let extra = extra.pop().unwrap_or_default();
+    finish(analysis, text, selection, limits, extra)
+}
+
+/// The findings of the project-wide rules, per file.
+fn project_findings(
+    files: &[ProjectFile],
+    selection: &Selection,
+    limits: &Limits,
+) -> Vec<Vec<Finding>> {
+    let mut findings = vec![Vec::new(); files.len()];
+    for rule in all_rules() {
+        if selection.is_enabled(rule.meta()) {
+            rule.check_project(files, limits, &mut findings);
+        }
+    }
+    findings
 }
 
 /// Analyses the files of a project together (factories, closers and wrapper classes are
@@ -189,6 +265,14 @@ pub fn check_project(
     check_project_memo(language, files, declared, selection, &mut Memo::new())
 }
 
+/// Everything a project check is configured with, beyond the files themselves.
+#[derive(Clone, Copy, Debug)]
+pub struct ProjectOptions<'a> {
+    pub declared: &'a Declarations,
+    pub selection: &'a Selection,
+    pub limits: &'a Limits,
+}
+
 /// [`check_project`], replaying from `memo` the analyses of files whose inputs did not change
 /// and leaving this run's in it (the command line keeps it on disk between runs, the language
 /// server in memory between edits). Same results as [`check_project`]; only the rules run again.
@@ -199,16 +283,57 @@ pub fn check_project_memo(
     selection: &Selection,
     memo: &mut Memo,
 ) -> Vec<Checked> {
-    connlint_analyzer::analyze_project_memo(language, files, declared, memo)
+    let options = ProjectOptions {
+        declared,
+        selection,
+        limits: &Limits::default(),
+    };
+    check_project_with(language, files, options, memo)
+}
+
+/// The project check with every option: the one the command line and the language server use.
+pub fn check_project_with(
+    language: Language,
+    files: &[SourceFile],
+    options: ProjectOptions,
+    memo: &mut Memo,
+) -> Vec<Checked> {
+    let analyses = connlint_analyzer::analyze_project_memo(language, files, options.declared, memo);
+    let views: Vec<ProjectFile> = files
+        .iter()
+        .zip(&analyses)
+        .map(|(f, analysis)| ProjectFile {
+            path: f.path,
+            analysis,
+        })
+        .collect();
+    let extra = project_findings(&views, options.selection, options.limits);
+    drop(views);
+    analyses
         .into_par_iter()
         .zip(files)
-        .map(|(analysis, file)| finish(analysis, file.text, selection))
+        .zip(extra)
+        .map(|((analysis, file), extra)| {
+            finish(
+                analysis,
+                file.text,
+                options.selection,
+                options.limits,
+                extra,
+            )
+        })
         .collect()
 }
 
 /// Runs the rules over one file's analysis and applies its suppression comments.
-fn finish(analysis: FileAnalysis, text: &str, selection: &Selection) -> Checked {
-    let mut findings = check(&analysis, selection);
+fn finish(
+    analysis: FileAnalysis,
+    text: &str,
+    selection: &Selection,
+    limits: &Limits,
+    extra: Vec<Finding>,
+) -> Checked {
+    let mut findings = check_with(&analysis, selection, limits, extra);
     let suppressions = suppressions(text);
     let mut unused_suppressions = Vec::new();
     if !suppressions.is_empty() {
@@ -277,6 +402,35 @@ macro_rules! declare_rule {
             };
         }
     };
+}
+
+/// A finding about a pool construction.
+fn pool_finding(
+    meta: &'static RuleMeta,
+    pool: &connlint_analyzer::PoolConstruction,
+    span: Span,
+    message: String,
+    primary_label: String,
+    help: String,
+) -> Finding {
+    let mut finding = Finding {
+        code: meta.code,
+        name: meta.name,
+        severity: meta.severity,
+        span,
+        primary_label,
+        message,
+        function: pool.function.clone(),
+        labels: Vec::new(),
+        help,
+    };
+    if span != pool.span {
+        finding.labels.push(Label {
+            span: pool.span,
+            message: format!("{} built here", pool.api),
+        });
+    }
+    finding
 }
 
 /// Quotes an API for a message: `pool.getconn()` -> "`pool.getconn()`".

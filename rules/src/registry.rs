@@ -1,22 +1,30 @@
 //! Every rule, one line each, sorted by code.
 
+use crate::acquire_without_timeout::AcquireWithoutTimeout;
+use crate::connection_budget_exceeded::ConnectionBudgetExceeded;
 use crate::connection_forgotten::ConnectionForgotten;
 use crate::connection_held_across_await::ConnectionHeldAcrossAwait;
 use crate::connection_leaked_on_exception::ConnectionLeakedOnException;
 use crate::connection_not_released::ConnectionNotReleased;
 use crate::context_manager_does_not_close::ContextManagerDoesNotClose;
 use crate::nested_acquire::NestedAcquire;
+use crate::pool_created_per_call::PoolCreatedPerCall;
 use crate::release_left_to_finalizer::ReleaseLeftToFinalizer;
+use crate::unbounded_pool::UnboundedPool;
 use crate::Rule;
 
 static RULES: &[&dyn Rule] = &[
     &ConnectionNotReleased,
     &ConnectionLeakedOnException,
     &ReleaseLeftToFinalizer,
+    &UnboundedPool,
+    &PoolCreatedPerCall,
     &ConnectionHeldAcrossAwait,
     &NestedAcquire,
     &ContextManagerDoesNotClose,
     &ConnectionForgotten,
+    &AcquireWithoutTimeout,
+    &ConnectionBudgetExceeded,
 ];
 
 pub fn all_rules() -> &'static [&'static dyn Rule] {

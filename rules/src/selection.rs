@@ -109,8 +109,14 @@ mod tests {
     fn select_and_ignore_accept_codes_names_prefixes_and_all() {
         let s = Selection::from_lists(Some(&["connection-not-released", "cl002"]), &[]).unwrap();
         assert_eq!(s.codes(), &["CL001", "CL002"]);
-        let s = Selection::from_lists(Some(&["ALL"]), &["CL00"]).unwrap();
+        let s = Selection::from_lists(Some(&["ALL"]), &["CL0"]).unwrap();
         assert!(s.codes().is_empty());
+        let s = Selection::from_lists(Some(&["ALL"]), &["CL00"]).unwrap();
+        assert!(
+            s.codes().iter().all(|c| c.starts_with("CL01")),
+            "{:?}",
+            s.codes()
+        );
         let err = Selection::from_lists(Some(&["CL999"]), &[]).unwrap_err();
         assert_eq!(err, SelectionError::UnknownRule("CL999".into()));
         assert!(Selection::from_lists::<&str>(None, &["nope"]).is_err());

@@ -15,7 +15,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 use connlint_analyzer::{Language, LineIndex, Memo, SourceFile};
-use connlint_rules::{Checked, Finding, Selection, UNUSED_SUPPRESSION};
+use connlint_rules::{Checked, Finding, Limits, Selection, UNUSED_SUPPRESSION};
 use ignore::WalkBuilder;
 use rayon::prelude::*;
 
@@ -66,7 +66,14 @@ pub(crate) fn run(args: &CheckArgs) -> miette::Result<ExitStatus> {
         Cache::open(&root)
     });
     let memo = cache.as_mut().map(|c| &mut c.memo);
-    let mut report = analyse_all(inputs, walk_problems, &config.declared, &selection, memo)?;
+    let mut report = analyse_all(
+        inputs,
+        walk_problems,
+        &config.declared,
+        &selection,
+        &config.limits,
+        memo,
+    )?;
     if let Some(Err(message)) = cache.as_ref().map(Cache::save) {
         let _ = writeln!(
             io::stderr().lock(),
@@ -374,6 +381,7 @@ fn analyse_all(
     walk_problems: Vec<ProblemEntry>,
     declared: &connlint_analyzer::Declarations,
     selection: &Selection,
+    limits: &Limits,
     memo: Option<&mut Memo>,
 ) -> Result<Report, CliError> {
     let pool = rayon::ThreadPoolBuilder::new()
@@ -393,7 +401,7 @@ fn analyse_all(
                 (input.path, bytes.and_then(decode))
             })
             .collect();
-        check_texts(read, declared, selection, memo)
+        check_texts(read, declared, selection, limits, memo)
     });
     results.sort_by(|a, b| a.path.cmp(&b.path));
 
@@ -427,6 +435,7 @@ fn check_texts(
     read: Vec<(String, Result<String, String>)>,
     declared: &connlint_analyzer::Declarations,
     selection: &Selection,
+    limits: &Limits,
     memo: Option<&mut Memo>,
 ) -> Vec<FileResult> {
     let mut results = Vec::new();
@@ -455,11 +464,16 @@ fn check_texts(
         })
         .collect();
     // A panic leaves the memo's earlier contents as they were: at worst the next run is cold.
+    let options = connlint_rules::ProjectOptions {
+        declared,
+        selection,
+        limits,
+    };
     let project = catch_unwind(AssertUnwindSafe(|| match memo {
-        Some(memo) => {
-            connlint_rules::check_project_memo(Language::Python, &files, declared, selection, memo)
+        Some(memo) => connlint_rules::check_project_with(Language::Python, &files, options, memo),
+        None => {
+            connlint_rules::check_project_with(Language::Python, &files, options, &mut Memo::new())
         }
-        None => connlint_rules::check_project(Language::Python, &files, declared, selection),
     }));
     drop(files);
     // The Rust files of the run are analysed together as one crate (not remembered yet).
@@ -496,7 +510,7 @@ fn check_texts(
                     });
                 let result = match found {
                     Some(c) => file_result(path, text, c),
-                    None => check_one(path, text, selection),
+                    None => check_one(path, text, selection, limits),
                 };
                 results.push(result);
             }
@@ -504,7 +518,7 @@ fn check_texts(
         Err(_) => results.extend(
             texts
                 .into_par_iter()
-                .map(|(path, text)| check_one(path, text, selection))
+                .map(|(path, text)| check_one(path, text, selection, limits))
                 .collect::<Vec<_>>(),
         ),
     }
@@ -512,10 +526,10 @@ fn check_texts(
 }
 
 /// One file analysed alone, with a crash turned into a problem.
-fn check_one(path: String, text: String, selection: &Selection) -> FileResult {
+fn check_one(path: String, text: String, selection: &Selection, limits: &Limits) -> FileResult {
     let language = Language::from_path(&path).unwrap_or(Language::Python);
     match catch_unwind(AssertUnwindSafe(|| {
-        connlint_rules::check_source(language, &text, selection)
+        connlint_rules::check_source_with(language, &text, selection, limits)
     })) {
         Ok(checked) => file_result(path, text, checked),
         Err(_) => FileResult {

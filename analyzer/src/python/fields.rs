@@ -19,7 +19,7 @@ fields! {
     Type = "type", Consequence = "consequence", Condition = "condition", Arguments = "arguments",
     Alternative = "alternative", Subject = "subject", Parameters = "parameters",
     Operator = "operator", ModuleName = "module_name", Key = "key", Guard = "guard",
-    Definition = "definition", Argument = "argument",
+    Definition = "definition", Argument = "argument", Subscript = "subscript",
 }
 
 fn ids() -> &'static [Option<std::num::NonZeroU16>] {

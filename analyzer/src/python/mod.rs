@@ -9,6 +9,7 @@
 mod awaits;
 mod fields;
 mod lower;
+mod pools;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -95,6 +96,7 @@ fn analyze_inner(
         });
     }
     let ctx = FileCtx::collect(root, text, path, module, ext);
+    result.pools = pools::find(root, &ctx);
     let (mut wanted, mentions) = ctx.units_to_lower(&link.demanded);
     // Each function is summarised as soon as it is solved, so its flow graph is freed at once.
     let lower_unit = |unit: &Unit, summaries: &HashMap<String, UserSummary>| match lower::lower(

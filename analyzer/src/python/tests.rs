@@ -276,6 +276,8 @@ async def annotated(p: asyncpg.Pool):
     c = await p.acquire()
 "#,
         expect![[r#"
+            pool TCP() line 5 in <module> -> POOL: psycopg2 PostgreSQL, max 5 (`maxconn=5`), Module
+            pool TCP() line 9 in Repo.__init__ -> self.db: psycopg2 PostgreSQL, max 5 (`maxconn=5`), Instance
             Repo.__init__: stores params [0]
             Repo.get
               self.db.getconn() line 12
@@ -389,6 +391,137 @@ async def held(pool, other_pool):
                 held across a sleep at line 22
                 held across a connection from another pool (`other_pool`) at line 23
               other_pool.acquire() line 23 [scoped]
+        "#]],
+    );
+}
+
+#[test]
+fn pool_constructions_sizes_waits_and_placements() {
+    check(
+        r#"
+import os
+from functools import lru_cache
+
+import asyncpg
+import redis
+from psycopg2.pool import ThreadedConnectionPool
+from sqlalchemy import create_engine
+from dbutils.pooled_db import PooledDB
+import pymysql
+import aiomysql
+from psycopg_pool import ConnectionPool
+
+POOL_MAX = 20
+ENGINE = create_engine("postgresql://app@db/app", pool_size=10, max_overflow=POOL_MAX)
+UNBOUNDED = create_engine(os.environ["DATABASE_URL"], max_overflow=-1)
+FROM_ENV = ThreadedConnectionPool(1, int(os.environ.get("POOL_SIZE", "10")), "dbname=app")
+CLAMPED = ThreadedConnectionPool(1, min(int(os.getenv("POOL_SIZE", "10")), 50), "dbname=app")
+LEGACY = PooledDB(pymysql, 2, blocking=True)
+SQLITE = create_engine("sqlite:///app.db")
+PG3 = ConnectionPool("dbname=app")
+
+_pool = None
+
+
+def get_pool():
+    global _pool
+    if _pool is None:
+        _pool = ThreadedConnectionPool(1, 5, "dbname=app")
+    return _pool
+
+
+def handler(request):
+    pool = ThreadedConnectionPool(1, 1000, "dbname=app")
+    conn = pool.getconn()
+    return conn
+
+
+def make_engine(url):
+    return create_engine(url, pool_size=5)
+
+
+@lru_cache(maxsize=None)
+def engine_for(project):
+    return create_engine(f"postgresql://db/{project}")
+
+
+_pools = {}
+
+
+def pool_for(key):
+    if key not in _pools:
+        _pools[key] = ThreadedConnectionPool(1, 10, dsn=key)
+    return _pools[key]
+
+
+async def startup(app):
+    app.state.pool = await asyncpg.create_pool(max_size=30)
+
+
+async def per_request():
+    async with aiomysql.create_pool(maxsize=0) as pool:
+        pass
+
+
+def cache():
+    return redis.Redis(host="cache")
+
+
+def shared(pool):
+    return redis.Redis(connection_pool=pool)
+
+
+class Repo:
+    def __init__(self, dsn):
+        self.pool = ThreadedConnectionPool(1, 8, dsn)
+
+
+for shard in range(4):
+    create_engine(f"postgresql://db/{shard}")
+
+
+HEX = create_engine("postgresql://db/a", pool_size=0x10, max_overflow=1_0)
+NEG = ThreadedConnectionPool(1, -(-5), "dbname=app")
+BIG = ThreadedConnectionPool(1, 99999999999999999999999, "dbname=app")
+DIV = ThreadedConnectionPool(1, 100 // 0, "dbname=app")
+SPLAT = ThreadedConnectionPool(*ARGS)
+KW = create_engine("postgresql://db/a", **OPTIONS)
+NULLPOOL = create_engine("postgresql://db/a", poolclass=NullPool)
+MAXED = ThreadedConnectionPool(1, max(int(os.getenv("N", "3")), 5), "dbname=app")
+SCALED = ThreadedConnectionPool(1, int(os.getenv("N", "3")) * 2, "dbname=app")
+TWICE = TWICE_VALUE = 3
+"#,
+        expect![[r#"
+            pool create_engine() line 15 in <module> -> ENGINE: SQLAlchemy PostgreSQL, max 30 (`pool_size=10` + `max_overflow=POOL_MAX` (20)), Module
+            pool create_engine() line 16 in <module> -> UNBOUNDED: SQLAlchemy PostgreSQL, unbounded (`max_overflow=-1` means no overflow limit in SQLAlchemy), Module
+            pool ThreadedConnectionPool() line 17 in <module> -> FROM_ENV: psycopg2 PostgreSQL, max from $POOL_SIZE (default Some(10)), Module
+            pool ThreadedConnectionPool() line 18 in <module> -> CLAMPED: psycopg2 PostgreSQL, max 50 (`maxconn=min(int(os.getenv("POOL_SIZE", "10")), 50)` (50)), Module
+            pool PooledDB() line 19 in <module> -> LEGACY: DBUtils MySQL, unbounded (`maxconnections` not set: no limit in DBUtils), waits forever (`PooledDB(blocking=True)` waits on a condition with no timeout), Module
+            pool create_engine() line 20 in <module> -> SQLITE: SQLAlchemy -, max 15 (`pool_size` not set: 5 + `max_overflow` not set: 10), Module
+            pool ConnectionPool() line 21 in <module> -> PG3: psycopg_pool PostgreSQL, max 4 (`max_size` not set: `min_size`, 4 by default), Module
+            pool ThreadedConnectionPool() line 29 in get_pool -> _pool: psycopg2 PostgreSQL, max 5 (`maxconn=5`), Singleton
+            pool ThreadedConnectionPool() line 34 in handler -> pool: psycopg2 PostgreSQL, max 1000 (`maxconn=1000`), PerCall
+            pool create_engine() line 40 in make_engine: SQLAlchemy PostgreSQL, max 15 (`pool_size=5` + `max_overflow` not set: 10), Factory
+            pool create_engine() line 45 in engine_for: SQLAlchemy PostgreSQL, max 15 (`pool_size` not set: 5 + `max_overflow` not set: 10), PerKey { why: "`@lru_cache` builds one per distinct argument" }
+            pool ThreadedConnectionPool() line 53 in pool_for -> _pools[key]: psycopg2 PostgreSQL, max 10 (`maxconn=10`), PerKey { why: "one per key of `_pools`" }
+            pool asyncpg.create_pool() line 58 in startup -> app.state.pool: asyncpg PostgreSQL, max 30 (`max_size=30`), Startup
+            pool aiomysql.create_pool() line 62 in per_request: aiomysql MySQL, unbounded (`maxsize=0` means no limit in aiomysql), waits forever (aiomysql's `acquire()` takes no timeout and waits on the pool without one), PerCall
+            pool redis.Redis() line 67 in cache: redis Redis, max 100 (`max_connections` not set: redis-py 8 default for a client's own pool), Factory
+            pool ThreadedConnectionPool() line 76 in Repo.__init__ -> self.pool: psycopg2 PostgreSQL, max 8 (`maxconn=8`), Instance
+            pool create_engine() line 80 in <module>: SQLAlchemy PostgreSQL, max 15 (`pool_size` not set: 5 + `max_overflow` not set: 10), Loop { at: Span { start: 1736, end: 1739 } }
+            pool create_engine() line 83 in <module> -> HEX: SQLAlchemy PostgreSQL, max 26 (`pool_size=0x10` (16) + `max_overflow=1_0` (10)), Module
+            pool ThreadedConnectionPool() line 84 in <module> -> NEG: psycopg2 PostgreSQL, max 5 (`maxconn=-(-5)` (5)), Module
+            pool ThreadedConnectionPool() line 85 in <module> -> BIG: psycopg2 PostgreSQL, max unknown, Module
+            pool ThreadedConnectionPool() line 86 in <module> -> DIV: psycopg2 PostgreSQL, max unknown, Module
+            pool ThreadedConnectionPool() line 87 in <module> -> SPLAT: psycopg2 PostgreSQL, max unknown, Module
+            pool create_engine() line 88 in <module> -> KW: SQLAlchemy PostgreSQL, max unknown, Module
+            pool create_engine() line 89 in <module> -> NULLPOOL: SQLAlchemy PostgreSQL, max unknown, Module
+            pool ThreadedConnectionPool() line 90 in <module> -> MAXED: psycopg2 PostgreSQL, max from $N (default Some(3)), Module
+            pool ThreadedConnectionPool() line 91 in <module> -> SCALED: psycopg2 PostgreSQL, max from $N (default Some(6)), Module
+            handler: returns a connection
+              pool.getconn() line 35 [returned]
+            make_engine: stores params [0]
+            Repo.__init__: stores params [0]
         "#]],
     );
 }

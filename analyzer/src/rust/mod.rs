@@ -100,8 +100,8 @@ fn module_of(path: &str) -> String {
 fn analyze_in_crate(text: &str, module: &str, ext: &Exports) -> (FileAnalysis, Exports) {
     if let Some(problem) = too_nested(text) {
         let analysis = FileAnalysis {
-            functions: Vec::new(),
             problems: vec![problem],
+            ..FileAnalysis::default()
         };
         return (analysis, Exports::new());
     }
@@ -116,11 +116,11 @@ fn analyze_in_crate(text: &str, module: &str, ext: &Exports) -> (FileAnalysis, E
         Ok(Ok(done)) => done,
         Ok(Err(_)) => {
             let analysis = FileAnalysis {
-                functions: Vec::new(),
                 problems: vec![Problem {
                     span: None,
                     message: "internal error: the Rust front end crashed on this file".into(),
                 }],
+                ..FileAnalysis::default()
             };
             (analysis, Exports::new())
         }

@@ -1,0 +1,58 @@
+# The shapes that build a pool once per process (or hand it to a caller): all silent.
+# confirm: none
+import contextlib
+import functools
+
+import asyncpg
+import psycopg2.pool
+from psycopg_pool import ConnectionPool
+from sqlalchemy import create_engine
+
+ENGINE = create_engine("postgresql://db/app", pool_size=5)
+
+_pool = None
+
+
+def get_pool():
+    global _pool
+    if _pool is None:
+        _pool = psycopg2.pool.ThreadedConnectionPool(1, 10, "dbname=app")
+    return _pool
+
+
+@functools.lru_cache(maxsize=1)
+def default_engine():
+    return create_engine("postgresql://db/app")
+
+
+def make_engine(url):
+    # A factory: the caller decides how often.
+    return create_engine(url, pool_size=5)
+
+
+def make_pool(dsn):
+    pool = ConnectionPool(dsn, max_size=10)
+    pool.wait()
+    return pool
+
+
+class Repository:
+    def __init__(self, dsn):
+        self.pool = psycopg2.pool.ThreadedConnectionPool(1, 5, dsn)
+
+
+async def startup(app):
+    app.state.pool = await asyncpg.create_pool("postgresql://db/app")
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app):
+    async with asyncpg.create_pool("postgresql://db/app") as pool:
+        app.state.pool = pool
+        yield
+
+
+def main():
+    engine = create_engine("postgresql://db/app")
+    with engine.connect() as conn:
+        conn.exec_driver_sql("select 1")

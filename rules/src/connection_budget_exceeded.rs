@@ -1,0 +1,177 @@
+//! CL011 `connection-budget-exceeded`.
+
+use std::collections::BTreeMap;
+
+use connlint_analyzer::{PoolConstruction, PoolMax};
+
+use crate::{declare_rule, pool_finding, Finding, Label, Limits, ProjectFile, Rule, RuleMeta};
+
+declare_rule! {
+    /// ## What it does
+    /// Adds up, across every file of the run, the connections all pools of one database
+    /// server may open: each pool's maximum, times how many times it is built (once, or the
+    /// multiplicity declared for it), times the number of processes, and compares the sum with
+    /// the server's `max-connections`. When the sum is larger, every pool that contributes is
+    /// reported, with the whole sum in the message.
+    ///
+    /// ## Why is this bad?
+    /// Each team sizes its pool on its own, and every pool looks reasonable. Ten servers with a
+    /// pool of 20 are 200 connections against a proxy that allows 200 while they are all idle;
+    /// five projects with a pool of 10 each in four worker processes are 200 more. PostgreSQL
+    /// then refuses new connections ("too many clients already") to everyone.
+    ///
+    /// ## Example
+    /// ```python
+    /// from sqlalchemy import create_engine
+    ///
+    /// engine = create_engine("postgresql://app@db/app", pool_size=80, max_overflow=40)
+    /// ```
+    ///
+    /// Use instead:
+    /// ```python
+    /// from sqlalchemy import create_engine
+    ///
+    /// engine = create_engine("postgresql://app@db/app", pool_size=20, max_overflow=10)
+    /// ```
+    ///
+    /// ## Configuration
+    /// ```toml
+    /// [budget]
+    /// max-connections = 100   # the server's max_connections minus what admins keep
+    /// processes = 4           # worker processes (or servers x workers) running this code
+    ///
+    /// [budget.multiplicity]   # pools built more than once per process
+    /// "app/db.py:pool_for" = 5   # `path:function` or `path:variable`; 5 projects
+    /// ```
+    /// Pools built per call or per key without a declared multiplicity count once, so the
+    /// sum is a lower bound. Pools with no limit or an unknown size are left out (CL004
+    /// reports the first); a size from the environment counts with its default. Pools are
+    /// added up per database server kind (PostgreSQL, MySQL); SQLite and Redis are not counted.
+    /// SQLAlchemy engines whose URL is not a literal count as PostgreSQL.
+    ///
+    /// ## Known limitations
+    /// Every file of one run is one budget: checking unrelated services together adds up pools
+    /// that never share a server. Pools of unknown size are left out, so the sum can be low.
+    pub struct ConnectionBudgetExceeded {
+        code: "CL011",
+        name: "connection-budget-exceeded",
+        severity: Error,
+        default_enabled: true,
+    }
+}
+
+/// One pool's share of the budget.
+struct Term<'a> {
+    file: usize,
+    path: &'a str,
+    pool: &'a PoolConstruction,
+    max: u64,
+    copies: u64,
+    /// The copies are a lower bound (built per call or per key, nothing declared).
+    at_least: bool,
+}
+
+impl Rule for ConnectionBudgetExceeded {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check_project(&self, files: &[ProjectFile], limits: &Limits, findings: &mut [Vec<Finding>]) {
+        let mut by_database: BTreeMap<&str, Vec<Term>> = BTreeMap::new();
+        for (file, f) in files.iter().enumerate() {
+            for pool in &f.analysis.pools {
+                if matches!(pool.database.as_str(), "" | "Redis") {
+                    continue;
+                }
+                let max = match &pool.max {
+                    PoolMax::Limit { value, .. } => *value,
+                    PoolMax::FromEnvironment {
+                        default: Some(d), ..
+                    } => *d,
+                    _ => continue,
+                };
+                let declared = limits.multiplicity_of(f.path, pool);
+                by_database.entry(&pool.database).or_default().push(Term {
+                    file,
+                    path: f.path,
+                    pool,
+                    max,
+                    copies: declared.unwrap_or(1),
+                    at_least: declared.is_none() && pool.placement.repeats(),
+                });
+            }
+        }
+        for (database, terms) in by_database {
+            let per_process: u64 = terms
+                .iter()
+                .map(|t| t.max.saturating_mul(t.copies))
+                .fold(0, u64::saturating_add);
+            let total = per_process.saturating_mul(limits.processes.max(1));
+            if total <= limits.max_connections {
+                continue;
+            }
+            let bound = if terms.iter().any(|t| t.at_least) {
+                "at least "
+            } else {
+                ""
+            };
+            let sum = terms
+                .iter()
+                .map(|t| match t.copies {
+                    1 => t.max.to_string(),
+                    n => format!("{n} x {}", t.max),
+                })
+                .collect::<Vec<_>>()
+                .join(" + ");
+            let processes = match limits.processes {
+                0 | 1 => format!("({sum})"),
+                n => format!("{n} processes x ({sum})"),
+            };
+            let message = format!(
+                "{database} pools may open {bound}{total} connections, above max-connections = {}: {processes}",
+                limits.max_connections
+            );
+            let parts = terms
+                .iter()
+                .map(|t| {
+                    let name = t.pool.binding.as_deref().unwrap_or(&t.pool.function);
+                    let place = if t.path.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" in {}", t.path)
+                    };
+                    let copies = match (t.copies, t.at_least) {
+                        (1, true) => " (built per call or key: counted once)".to_string(),
+                        (1, false) => String::new(),
+                        (n, _) => format!(" x {n} copies"),
+                    };
+                    format!("{} from `{name}`{place}{copies}", t.max)
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+            for (i, term) in terms.iter().enumerate() {
+                let mut finding = pool_finding(
+                    &Self::META,
+                    term.pool,
+                    term.pool.span,
+                    message.clone(),
+                    format!("up to {} connections", term.max),
+                    format!(
+                        "the sum: {parts}. Shrink the pools, share one, or put a pooler \
+                         (PgBouncer) in front; if the numbers are wrong, set [budget] in the \
+                         configuration"
+                    ),
+                );
+                for (j, other) in terms.iter().enumerate() {
+                    if j != i && other.file == term.file {
+                        finding.labels.push(Label {
+                            span: other.pool.span,
+                            message: format!("also counted: up to {} connections", other.max),
+                        });
+                    }
+                }
+                findings[term.file].push(finding);
+            }
+        }
+    }
+}
