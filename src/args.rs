@@ -18,6 +18,8 @@ pub(crate) enum Command {
     Check(CheckArgs),
     /// Print a rule's documentation, or list every rule.
     Rule(RuleArgs),
+    /// Print the configuration in force here, and where each value comes from.
+    Config(ConfigArgs),
     /// Run the language server on standard input and output (for editors).
     Server(ServerArgs),
 }
@@ -113,6 +115,13 @@ pub(crate) enum ColorChoice {
 /// files say what to analyse.
 #[derive(Debug, Args)]
 pub(crate) struct ServerArgs {}
+
+#[derive(Debug, Args)]
+pub(crate) struct ConfigArgs {
+    /// Read this configuration file instead of searching upward from the current directory.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
 
 #[derive(Debug, Args)]
 pub(crate) struct RuleArgs {

@@ -48,6 +48,11 @@ pub(crate) struct Config {
     pub cache_dir: Option<PathBuf>,
     /// `max-pool-size` and `[budget]`.
     pub limits: connlint_rules::Limits,
+    /// The configuration file, as shown to the user, when there is one.
+    pub source: Option<String>,
+    /// The keys the file sets (`budget.processes`), with their values as TOML, for
+    /// `connlint config`.
+    pub from_file: BTreeMap<String, String>,
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -317,6 +322,7 @@ fn build(path: &Path, cwd: &Path, text: &str, options: Options) -> Result<Config
             return Err(invalid(path, text, Some(entry.span()), err.to_string()));
         }
     }
+    let from_file = set_keys(&options);
     let root = absolute(cwd, path.parent().unwrap_or(Path::new("")));
     let patterns = options.exclude.unwrap_or_default();
     let exclude = Exclude::new(root.clone(), &patterns)
@@ -401,7 +407,74 @@ fn build(path: &Path, cwd: &Path, text: &str, options: Options) -> Result<Config
         cache_dir: options.cache_dir.map(|dir| root.join(dir.into_inner())),
         root: Some(root),
         limits,
+        source: Some(path.display().to_string()),
+        from_file,
     })
+}
+
+/// The keys a configuration sets, with their values written as TOML.
+fn set_keys(options: &Options) -> BTreeMap<String, String> {
+    fn strings(list: &[Spanned<String>]) -> String {
+        toml::Value::Array(
+            list.iter()
+                .map(|s| toml::Value::String(s.get_ref().clone()))
+                .collect(),
+        )
+        .to_string()
+    }
+    let mut keys = BTreeMap::new();
+    let mut put = |key: &str, value: Option<String>| {
+        if let Some(value) = value {
+            keys.insert(key.to_string(), value);
+        }
+    };
+    put("select", options.select.as_deref().map(strings));
+    put("ignore", options.ignore.as_deref().map(strings));
+    put("exclude", options.exclude.as_deref().map(strings));
+    put(
+        "cache-dir",
+        options
+            .cache_dir
+            .as_ref()
+            .map(|d| toml::Value::String(d.get_ref().clone()).to_string()),
+    );
+    put(
+        "max-pool-size",
+        options
+            .max_pool_size
+            .as_ref()
+            .map(|v| v.get_ref().to_string()),
+    );
+    if let Some(f) = &options.functions {
+        put("functions.acquire", f.acquire.as_deref().map(strings));
+        put("functions.release", f.release.as_deref().map(strings));
+    }
+    if let Some(b) = &options.budget {
+        put(
+            "budget.max-connections",
+            b.max_connections.as_ref().map(|v| v.get_ref().to_string()),
+        );
+        put(
+            "budget.processes",
+            b.processes.as_ref().map(|v| v.get_ref().to_string()),
+        );
+        for (k, v) in b.multiplicity.iter().flatten() {
+            put(
+                &format!("budget.multiplicity.{}", toml::Value::String(k.clone())),
+                Some(v.get_ref().to_string()),
+            );
+        }
+    }
+    for (pattern, codes) in options.per_file_ignores.iter().flatten() {
+        put(
+            &format!(
+                "per-file-ignores.{}",
+                toml::Value::String(pattern.get_ref().clone())
+            ),
+            Some(strings(codes)),
+        );
+    }
+    keys
 }
 
 /// A pattern of `exclude` or `per-file-ignores`, compiled; whether it is anchored to the

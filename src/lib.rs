@@ -94,11 +94,12 @@ fn run_with(args: impl IntoIterator<Item = OsString>) -> ExitStatus {
     };
     let color = match &cli.command {
         Command::Check(args) => args.color,
-        Command::Rule(_) | Command::Server(_) => ColorChoice::Auto,
+        Command::Rule(_) | Command::Config(_) | Command::Server(_) => ColorChoice::Auto,
     };
     let result = match &cli.command {
         Command::Check(args) => commands::check::run(args),
         Command::Rule(args) => commands::rule::run(args),
+        Command::Config(args) => commands::config::run(args),
         Command::Server(args) => commands::server::run(args),
     };
     match result {

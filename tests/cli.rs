@@ -1298,3 +1298,66 @@ fn the_budget_counts_processes_and_declared_copies_across_files() {
         bad.stderr
     );
 }
+
+#[test]
+fn config_prints_the_effective_configuration_and_its_sources() {
+    let dir = tempdir();
+    let defaults = connlint(dir.path(), &["config"]);
+    assert_eq!(defaults.code, 0, "{}", defaults.stderr);
+    assert!(
+        defaults.stdout.starts_with("# no configuration file found"),
+        "{}",
+        defaults.stdout
+    );
+    assert!(
+        defaults.stdout.contains("max-pool-size = 100  # default\n"),
+        "{}",
+        defaults.stdout
+    );
+    assert!(
+        defaults.stdout.contains("processes = 1  # default\n"),
+        "{}",
+        defaults.stdout
+    );
+
+    write(
+        dir.path(),
+        "pyproject.toml",
+        "[tool.connlint]\nignore = [\"CL008\"]\nmax-pool-size = 40\n\n[tool.connlint.budget]\nprocesses = 6\n\n[tool.connlint.per-file-ignores]\n\"tests/**\" = [\"CL001\"]\n",
+    );
+    let set = connlint(dir.path(), &["config"]);
+    assert_eq!(set.code, 0, "{}", set.stderr);
+    for line in [
+        "# configuration file: pyproject.toml\n",
+        "ignore = [\"CL008\"]  # pyproject.toml\n",
+        "max-pool-size = 40  # pyproject.toml\n",
+        "processes = 6  # pyproject.toml\n",
+        "max-connections = 100  # default: PostgreSQL's max_connections\n",
+        "\"tests/**\" = [\"CL001\"]  # pyproject.toml\n",
+    ] {
+        assert!(
+            set.stdout.contains(line),
+            "missing {line:?} in:\n{}",
+            set.stdout
+        );
+    }
+    assert!(
+        !set.stdout
+            .contains("rules that run: CL001, CL002, CL003, CL004, CL005, CL008"),
+        "{}",
+        set.stdout
+    );
+
+    write(
+        dir.path(),
+        "pyproject.toml",
+        "[tool.connlint]\nmax-pool-size = \"big\"\n",
+    );
+    let bad = connlint(dir.path(), &["config"]);
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr.contains("pyproject.toml, line 2"),
+        "{}",
+        bad.stderr
+    );
+}

@@ -1,6 +1,7 @@
 //! The subcommands, and the errors they report (once, with miette, exit code 2).
 
 pub(crate) mod check;
+pub(crate) mod config;
 pub(crate) mod rule;
 pub(crate) mod server;
 
