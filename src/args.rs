@@ -45,7 +45,7 @@ pub(crate) struct CheckArgs {
     pub ignore: Vec<String>,
 
     /// Read the configuration from this file (connlint.toml, or a pyproject.toml with a
-    /// [tool.connlint] table) instead of searching upward from the current directory.
+    /// [tool.connlint] table) instead of searching upward from the first checked path.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 

@@ -195,18 +195,27 @@ impl Config {
 
 /// Reads the configuration named by `--config`, or the first one found walking up from `cwd`.
 pub(crate) fn load(explicit: Option<&Path>, cwd: &Path) -> Result<Config, ConfigError> {
+    load_from(explicit, cwd, cwd)
+}
+
+/// Reads the configuration named by `--config`, or the first one found walking up from
+/// `start` (the folder of the first checked path).
+pub(crate) fn load_from(
+    explicit: Option<&Path>,
+    start: &Path,
+    cwd: &Path,
+) -> Result<Config, ConfigError> {
     if let Some(path) = explicit {
         let text = read(path)?;
         let options = parse_any(Kind::of(path), path, &text)?.unwrap_or_default();
         return build(path, cwd, &text, options);
     }
-    for dir in cwd.ancestors() {
+    for dir in start.ancestors() {
         for name in ["connlint.toml", "pyproject.toml", "Cargo.toml"] {
-            // Shown relative when it sits in the current directory, absolute otherwise.
-            let path = if dir == cwd {
-                PathBuf::from(name)
-            } else {
-                dir.join(name)
+            // Shown relative when it sits in or under the current directory, absolute otherwise.
+            let path = match dir.strip_prefix(cwd) {
+                Ok(rel) => rel.join(name),
+                Err(_) => dir.join(name),
             };
             if !path.is_file() {
                 continue;

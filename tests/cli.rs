@@ -1361,3 +1361,28 @@ fn config_prints_the_effective_configuration_and_its_sources() {
         bad.stderr
     );
 }
+
+#[test]
+fn the_configuration_is_found_from_the_first_checked_path_upwards() {
+    let dir = tempdir();
+    write(dir.path(), "svc/app.py", WITH_CONNECT);
+    write(dir.path(), "svc/connlint.toml", "ignore = [\"CL008\"]\n");
+    write(dir.path(), "connlint.toml", "select = [\"CL008\"]\n");
+    // From the root, checking `svc`: svc/connlint.toml applies, so CL008 is ignored.
+    let service = connlint(dir.path(), &["check", "svc"]);
+    assert_eq!(service.code, 0, "{}{}", service.stdout, service.stderr);
+    let file = connlint(dir.path(), &["check", "svc/app.py"]);
+    assert_eq!(file.code, 0, "{}{}", file.stdout, file.stderr);
+    // Checking the root uses the root's configuration.
+    let root = connlint(dir.path(), &["check", "."]);
+    assert_eq!(root.code, 1, "{}{}", root.stdout, root.stderr);
+    // A broken configuration is shown with its path relative to the current directory.
+    write(dir.path(), "svc/connlint.toml", "ignore = 3\n");
+    let broken = connlint(dir.path(), &["check", "svc"]);
+    assert_eq!(broken.code, 2);
+    assert!(
+        broken.stderr.contains("svc/connlint.toml, line 1"),
+        "{}",
+        broken.stderr
+    );
+}

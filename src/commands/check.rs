@@ -38,7 +38,22 @@ const STACK_BYTES: usize = 32 * 1024 * 1024;
 
 pub(crate) fn run(args: &CheckArgs) -> miette::Result<ExitStatus> {
     let cwd = std::env::current_dir().map_err(CliError::CurrentDir)?;
-    let config = config::load(args.config.as_deref(), &cwd).map_err(CliError::from)?;
+    // The configuration is looked for from the first checked path upwards, so that checking
+    // `services/billing` from the repository root uses that service's configuration.
+    let start = match args.paths.first() {
+        Some(first) if args.stdin_filename.is_none() => {
+            let first = absolute(&cwd, first);
+            if first.is_dir() {
+                first
+            } else {
+                first
+                    .parent()
+                    .map_or_else(|| cwd.clone(), Path::to_path_buf)
+            }
+        }
+        _ => cwd.clone(),
+    };
+    let config = config::load_from(args.config.as_deref(), &start, &cwd).map_err(CliError::from)?;
     let selection = config
         .selection(args.select.as_deref(), &args.ignore)
         .map_err(CliError::Selection)?;
