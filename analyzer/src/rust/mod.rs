@@ -10,6 +10,7 @@
 //! forgotten connections), and no exit leaks.
 
 mod lower;
+mod pools;
 pub(crate) mod tables;
 #[cfg(test)]
 mod tests;
@@ -162,6 +163,7 @@ fn analyze_here(text: &str, module: &str, ext: &Exports) -> (FileAnalysis, Expor
             return (result, Exports::new());
         }
     };
+    result.pools = pools::find(&file, text);
     let index = LineIndex::new(text);
     let mut ctx = FileCtx {
         module: module.to_string(),

@@ -168,6 +168,7 @@ fn not_a_pool(map: &std::collections::HashMap<u32, u32>) {
 }
 "#,
         expect![[r#"
+            pool PgPoolOptions::new() line 29 in built: sqlx PostgreSQL, max 5 (`max_connections(5)`), PerCall
             actix: acquires from params [0]
               pool.acquire() line 14
               pool.acquire() line 15
@@ -496,6 +497,7 @@ fn lazy() {
 }
 "#,
         expect![[r#"
+            pool r2d2::Pool::new() line 6 in LAZY: r2d2 PostgreSQL, max 10 (`max_size` not set: 10, r2d2's default), Singleton
             cell
               POOL.acquire() line 9
               POOL.acquire() line 10
