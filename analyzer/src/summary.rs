@@ -41,6 +41,10 @@ pub struct PoolConstruction {
     pub function: String,
     /// What it is stored in, when it is: `ENGINE`, `self.pool`, `_pools[key]`.
     pub binding: Option<String>,
+    /// The project function that builds it, when this is a call to a pool factory
+    /// (`make_engine` (db.py:12)); its size, waits and budget belong to the factory's own
+    /// construction.
+    pub via: Option<String>,
 }
 
 /// A configuration value and where it was set (the argument, or the call when defaulted).
@@ -268,9 +272,14 @@ impl FileAnalysis {
                 .as_ref()
                 .map(|b| format!(" -> {b}"))
                 .unwrap_or_default();
+            let via = pool
+                .via
+                .as_ref()
+                .map(|v| format!(" via {v}"))
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "pool {} line {} in {}{binding}: {} {}, {max}{waits}, {:?}",
+                "pool {}{via} line {} in {}{binding}: {} {}, {max}{waits}, {:?}",
                 pool.api,
                 line(pool.span),
                 pool.function,

@@ -49,7 +49,8 @@ impl Rule for AcquireWithoutTimeout {
     }
 
     fn check_file(&self, analysis: &FileAnalysis, _limits: &Limits, findings: &mut Vec<Finding>) {
-        for pool in &analysis.pools {
+        // A call to a pool factory: its size and waits are the factory's, reported there.
+        for pool in analysis.pools.iter().filter(|p| p.via.is_none()) {
             let Some(setting) = &pool.waits_forever else {
                 continue;
             };

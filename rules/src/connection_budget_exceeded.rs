@@ -80,7 +80,8 @@ impl Rule for ConnectionBudgetExceeded {
         let mut by_database: BTreeMap<&str, Vec<Term>> = BTreeMap::new();
         for (file, f) in files.iter().enumerate() {
             for pool in &f.analysis.pools {
-                if matches!(pool.database.as_str(), "" | "Redis") {
+                // A factory's pool is counted once, at the factory.
+                if matches!(pool.database.as_str(), "" | "Redis") || pool.via.is_some() {
                     continue;
                 }
                 let max = match &pool.max {

@@ -50,10 +50,12 @@ declare_rule! {
     /// `lifespan`, `create_app`, an `on_event("startup")` handler), stored on `self` in
     /// `__init__`, or returned to the caller (a factory).
     ///
+    /// A pool factory's callers are checked the same way: calling `make_engine(url)` in a
+    /// request handler is reported at that call, across files.
+    ///
     /// ## Known limitations
-    /// A factory's callers are not followed yet: calling a pool factory on every request is
-    /// not reported, and neither is a class that builds a pool in `__init__` and is itself
-    /// instantiated per request.
+    /// A class that builds a pool in `__init__` and is itself instantiated per request is not
+    /// reported; neither is a factory called through a method (`self.make_pool()`).
     pub struct PoolCreatedPerCall {
         code: "CL005",
         name: "pool-created-per-call",
@@ -69,12 +71,17 @@ impl Rule for PoolCreatedPerCall {
 
     fn check_file(&self, analysis: &FileAnalysis, _limits: &Limits, findings: &mut Vec<Finding>) {
         for pool in &analysis.pools {
-            let what = format!("{} pool", pool.library);
+            let what = match &pool.via {
+                Some(factory) => format!("{} pool (built by {factory})", pool.library),
+                None => format!("{} pool", pool.library),
+            };
             let (message, label) = match &pool.placement {
                 Placement::PerCall => (
                     format!("{what} is built on every call of `{}`", pool.function),
                     "built here, on every call, and not kept".to_string(),
                 ),
+                // A factory's caller that is itself a factory: reported where it repeats.
+                Placement::Factory => continue,
                 Placement::Loop { .. } => (
                     format!("{what} is built on every iteration of a loop"),
                     "built here, once per iteration".to_string(),

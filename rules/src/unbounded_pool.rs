@@ -58,7 +58,8 @@ impl Rule for UnboundedPool {
     }
 
     fn check_file(&self, analysis: &FileAnalysis, limits: &Limits, findings: &mut Vec<Finding>) {
-        for pool in &analysis.pools {
+        // A call to a pool factory: its size and waits are the factory's, reported there.
+        for pool in analysis.pools.iter().filter(|p| p.via.is_none()) {
             if pool.database.is_empty() {
                 continue;
             }

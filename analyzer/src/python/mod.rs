@@ -96,7 +96,7 @@ fn analyze_inner(
         });
     }
     let ctx = FileCtx::collect(root, text, path, module, ext);
-    result.pools = pools::find(root, &ctx);
+    result.pools = pools::find(root, &ctx, ext);
     let (mut wanted, mentions) = ctx.units_to_lower(&link.demanded);
     // Each function is summarised as soon as it is solved, so its flow graph is freed at once.
     let lower_unit = |unit: &Unit, summaries: &HashMap<String, UserSummary>| match lower::lower(
@@ -193,6 +193,23 @@ fn analyze_inner(
             }
             None => {}
         }
+    }
+    // Pool factories: functions of this file that build a pool and return it.
+    for pool in &result.pools {
+        if pool.placement != crate::summary::Placement::Factory || pool.function.contains('.') {
+            continue;
+        }
+        let Some(unit) = ctx.units.iter().find(|u| u.name == pool.function) else {
+            continue;
+        };
+        let entry = summaries.entry(unit.name.clone()).or_default();
+        if entry.origin.is_empty() {
+            entry.origin = ctx.describe(&unit.name, unit.name_span);
+        }
+        entry.pool = Some(PoolFactory {
+            library: pool.library.clone(),
+            database: pool.database.clone(),
+        });
     }
     link.exports = summaries.into_iter().collect();
     link.imports = ctx
@@ -377,6 +394,15 @@ pub(crate) struct UserSummary {
     /// Parameters (0-based) that are pools it takes a connection from, itself or through a
     /// callee (CL007: calling it while holding one from the same pool).
     pub acquires_from: Vec<usize>,
+    /// Calling it builds a connection pool and returns it (a pool factory).
+    pub pool: Option<PoolFactory>,
+}
+
+/// What a pool factory builds, for the CL005 check at its callers.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct PoolFactory {
+    pub library: String,
+    pub database: String,
 }
 
 impl UserSummary {
@@ -388,6 +414,7 @@ impl UserSummary {
             && self.acquired_into.is_empty()
             && self.params_into.is_empty()
             && self.acquires_from.is_empty()
+            && self.pool.is_none()
     }
 }
 

@@ -11,7 +11,8 @@ use std::collections::HashMap;
 use tree_sitter::Node;
 
 use super::fields::{FieldExt, F};
-use super::{words, FileCtx};
+use super::{words, FileCtx, PoolFactory};
+use crate::project::Externals;
 use crate::span::Span;
 use crate::summary::{Placement, PoolConstruction, PoolMax, Setting};
 use crate::tables::{self, Missing, Param, PoolSizing, SizeRule, WaitRule};
@@ -33,8 +34,85 @@ const ROOTS: &[&str] = &[
 /// How deep constant folding follows names and nested expressions.
 const MAX_EVAL_DEPTH: usize = 12;
 
-/// Every pool construction in the file, in text order.
-pub(super) fn find(root: Node, ctx: &FileCtx) -> Vec<PoolConstruction> {
+/// Rounds of "a function that returns what a pool factory returns is a pool factory".
+const FACTORY_ROUNDS: usize = 4;
+
+/// Every pool construction in the file, in text order: calls to pool constructors, and calls
+/// to pool factories (of this file, or imported) where the pool is built again and again.
+pub(super) fn find(root: Node, ctx: &FileCtx, ext: &Externals) -> Vec<PoolConstruction> {
+    let mut found = find_direct(root, ctx);
+    // Factories known so far: local name -> (what it builds, where it is defined).
+    let mut factories: HashMap<String, (PoolFactory, String)> = HashMap::new();
+    for (local, path) in &ctx.imports {
+        if let Some(summary) = ext.lookup(path, ctx.module) {
+            if let Some(pool) = &summary.pool {
+                factories.insert(local.clone(), (pool.clone(), summary.origin.clone()));
+            }
+        }
+    }
+    let mut seen_calls = Vec::new();
+    for _ in 0..FACTORY_ROUNDS {
+        for pool in &found {
+            if pool.placement == Placement::Factory && !pool.function.contains('.') {
+                let factory = PoolFactory {
+                    library: pool.library.clone(),
+                    database: pool.database.clone(),
+                };
+                let origin = match ctx.units.iter().find(|u| u.name == pool.function) {
+                    Some(unit) => ctx.describe(&unit.name, unit.name_span),
+                    None => format!("`{}`", pool.function),
+                };
+                factories
+                    .entry(pool.function.clone())
+                    .or_insert((factory, origin));
+            }
+        }
+        if factories.is_empty() {
+            break;
+        }
+        let mut added = false;
+        for (at, word) in words(ctx.text) {
+            let Some((factory, origin)) = factories.get(word) else {
+                continue;
+            };
+            let Some(call) = call_named_at(root, at as usize, word.len()) else {
+                continue;
+            };
+            // Only plain calls (`make_engine(url)`), and each call once.
+            if call.field(F::Function).map(|f| f.kind()) != Some("identifier")
+                || seen_calls.contains(&call.id())
+            {
+                continue;
+            }
+            seen_calls.push(call.id());
+            let (placement, function, binding) = placement(call, ctx);
+            if !placement.repeats() && placement != Placement::Factory {
+                continue;
+            }
+            found.push(PoolConstruction {
+                span: span_of(call),
+                api: format!("{word}()"),
+                library: factory.library.clone(),
+                database: factory.database.clone(),
+                max: PoolMax::Unknown,
+                waits_forever: None,
+                placement,
+                function,
+                binding,
+                via: Some(origin.clone()),
+            });
+            added = true;
+        }
+        if !added {
+            break;
+        }
+    }
+    found.sort_by_key(|p| p.span.start);
+    found
+}
+
+/// Calls to the constructors of the tables.
+fn find_direct(root: Node, ctx: &FileCtx) -> Vec<PoolConstruction> {
     // `import psycopg2.pool` binds no new local name, so the text is asked too.
     let imports_a_library = ctx.imports.values().any(|path| {
         let head = path.split('.').next().unwrap_or(path);
@@ -188,6 +266,7 @@ fn construction(call: Node, ctx: &FileCtx, eval: &Eval) -> Option<PoolConstructi
         placement,
         function,
         binding,
+        via: None,
     })
 }
 

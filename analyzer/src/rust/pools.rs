@@ -314,6 +314,7 @@ impl Finder<'_> {
             placement,
             function,
             binding: None,
+            via: None,
         })
     }
 
