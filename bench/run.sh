@@ -36,6 +36,16 @@ connlint=target/release/connlint
 floor=target/release/examples/parse_only
 tree="$work/src"
 
+# The prefilter must not change a finding: compare one run with it and one without.
+"$connlint" check --no-cache --format json "$work/src" > "$work/prefilter-on.json" || true
+"$connlint" check --no-cache --no-prefilter --format json "$work/src" > "$work/prefilter-off.json" || true
+python3 - "$work/prefilter-on.json" "$work/prefilter-off.json" <<'PY'
+import json, sys
+on, off = (json.load(open(p))["findings"] for p in sys.argv[1:3])
+if on != off:
+    sys.exit(f"the prefilter changed the findings: {len(on)} with it, {len(off)} without")
+print(f"prefilter: identical findings with and without ({len(on)})")
+PY
 rm -rf "$work/cache"
 python3 - "$runs" "$connlint" "$floor" "$tree" "$work/cache" <<'PY'
 import os, resource, statistics, subprocess, sys, time, platform

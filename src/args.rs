@@ -77,6 +77,11 @@ pub(crate) struct CheckArgs {
     #[arg(long)]
     pub report_unused_suppressions: bool,
 
+    /// Parse every file, not only those whose text can matter (same findings; also reports
+    /// syntax errors in files that could not hold a finding).
+    #[arg(long)]
+    pub no_prefilter: bool,
+
     /// Do not read or write the analysis cache (every file is analysed afresh).
     #[arg(long)]
     pub no_cache: bool,

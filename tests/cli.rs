@@ -1386,3 +1386,27 @@ fn the_configuration_is_found_from_the_first_checked_path_upwards() {
         broken.stderr
     );
 }
+
+#[test]
+fn files_without_connection_code_are_not_parsed_unless_asked() {
+    let dir = tempdir();
+    write(dir.path(), "maths.py", "def area(r:\n    return r * r\n");
+    write(dir.path(), "db.py", LEAK);
+    let filtered = connlint(dir.path(), &["check", "--format", "json", "--strict", "."]);
+    assert_eq!(filtered.code, 1, "{}{}", filtered.stdout, filtered.stderr);
+    assert!(filtered.problems().is_empty(), "{}", filtered.stdout);
+    let all = connlint(
+        dir.path(),
+        &[
+            "check",
+            "--format",
+            "json",
+            "--strict",
+            "--no-prefilter",
+            ".",
+        ],
+    );
+    assert_eq!(all.code, 2, "{}{}", all.stdout, all.stderr);
+    assert_eq!(all.problems().len(), 1, "{}", all.stdout);
+    assert_eq!(all.findings(), filtered.findings());
+}

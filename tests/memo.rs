@@ -72,3 +72,61 @@ fn warm_and_edited_runs_agree_with_cold_runs_over_the_corpus() {
         assert_eq!(run(&texts, Some(&mut memo)), cold);
     }
 }
+
+#[test]
+fn the_prefilter_changes_no_finding_over_the_corpus() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+    let mut texts = Vec::new();
+    corpus_files(&root, &mut texts);
+    // Files that hold nothing, to be left out; and one that only defines a closer others use.
+    texts.push((
+        "extra/maths.py".into(),
+        "def area(r):\n    return 3.14 * r * r\n".into(),
+    ));
+    texts.push((
+        "extra/helpers.py".into(),
+        "def hand_over(c):\n    KEEP.append(c)\n".into(),
+    ));
+    texts.push((
+        "extra/user.py".into(),
+        "from extra.helpers import hand_over\n\ndef keep(pool):\n    c = pool.getconn()\n    hand_over(c)\n".into(),
+    ));
+    let files: Vec<SourceFile> = texts
+        .iter()
+        .map(|(path, text)| SourceFile { path, text })
+        .collect();
+    let selection = Selection::default();
+    let declared = Declarations::default();
+    let limits = connlint_rules::Limits::default();
+    let run = |prefilter: bool| -> (Vec<String>, usize) {
+        let options = connlint_rules::ProjectOptions {
+            declared: &declared,
+            selection: &selection,
+            limits: &limits,
+            prefilter,
+        };
+        let mut memo = Memo::new();
+        let findings =
+            connlint_rules::check_project_with(Language::Python, &files, options, &mut memo)
+                .iter()
+                .map(|c| format!("{:?}", c.findings))
+                .collect();
+        (findings, memo.stats().analysed)
+    };
+    let (with, parsed_with) = run(true);
+    let (without, parsed_without) = run(false);
+    // maths.py (and corpus files without connection code) are never parsed.
+    assert!(
+        parsed_with < parsed_without,
+        "{parsed_with} vs {parsed_without}"
+    );
+    for ((path, _), (a, b)) in texts.iter().zip(with.iter().zip(&without)) {
+        assert_eq!(a, b, "{path}");
+    }
+    // The closer in helpers.py was needed (user.py's connection is handed over, not leaked).
+    let user = texts
+        .iter()
+        .position(|(p, _)| p == "extra/user.py")
+        .unwrap();
+    assert_eq!(with[user], "[]");
+}

@@ -96,7 +96,8 @@ fn busy_tree() -> tempfile::TempDir {
         format!("{LEAK}\n{LEAK_ON_EXCEPTION}\n{WITH_CONNECT}"),
     );
     write(dir.path(), "my app/déjà vu.py", LEAK);
-    write(dir.path(), "broken.py", "def broken(:\n    pass\n");
+    // A syntax error in a file with connection code (files without any are not parsed).
+    write(dir.path(), "broken.py", "def broken(conn:\n    pass\n");
     write(
         dir.path(),
         "quiet.py",
@@ -284,7 +285,8 @@ fn the_sarif_of_a_tiny_input() {
 fn github_format_prints_one_workflow_command_per_finding_and_problem() {
     let dir = tempdir();
     write(dir.path(), "a,b:c.py", LEAK);
-    write(dir.path(), "broken.py", "def broken(:\n    pass\n");
+    // A syntax error in a file with connection code (files without any are not parsed).
+    write(dir.path(), "broken.py", "def broken(conn:\n    pass\n");
     write(
         dir.path(),
         "z.py",

@@ -7,6 +7,7 @@
 
 pub mod flow;
 pub mod memo;
+mod prefilter;
 pub mod project;
 mod python;
 mod rust;
@@ -16,7 +17,8 @@ pub mod tables;
 
 pub use memo::{Memo, MemoError, MemoStats};
 pub use project::{
-    analyze_project, analyze_project_memo, analyze_project_with, Declarations, SourceFile,
+    analyze_project, analyze_project_memo, analyze_project_prefiltered, analyze_project_with,
+    Declarations, SourceFile,
 };
 pub use span::{LineCol, LineIndex, Span};
 pub use summary::{

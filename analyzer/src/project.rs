@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 use crate::memo::{FileKey, Memo};
+use crate::prefilter;
 use crate::python::{self, UserSummary, MAX_ROUNDS};
 use crate::summary::FileAnalysis;
 use crate::Language;
@@ -70,6 +71,9 @@ pub(crate) struct Externals {
     summaries: HashMap<String, UserSummary>,
     /// Method short name -> qualified `module.Class.method` names.
     methods: HashMap<String, Vec<String>>,
+    /// How many indented `def NAME(` lines the whole project's text has, per name: a method
+    /// resolves by name only when it is defined once in all the files, read or not.
+    method_defs: std::sync::Arc<HashMap<String, u32>>,
     /// Names that make a function worth analysing: declared functions and methods.
     pub declared_words: Vec<String>,
 }
@@ -79,8 +83,10 @@ impl Externals {
         modules: &[String],
         results: &[(FileAnalysis, Linking)],
         declared: &Declarations,
+        method_defs: &std::sync::Arc<HashMap<String, u32>>,
     ) -> Self {
         let mut ext = Externals::declared(declared);
+        ext.method_defs = method_defs.clone();
         for (module, (_, link)) in modules.iter().zip(results) {
             for (name, summary) in &link.exports {
                 let qualified = if module.is_empty() {
@@ -187,6 +193,9 @@ impl Externals {
     pub fn lookup_method(&self, method: &str, _from: &str) -> Option<&UserSummary> {
         // Strictly one definition in the whole project: a guess between classes would be worse
         // than none, and the check stays O(1) for names every class defines (`get`, `close`).
+        if self.method_defs.get(method).is_some_and(|n| *n > 1) {
+            return None;
+        }
         match self.methods.get(method)?.as_slice() {
             [one] => self.summaries.get(one),
             _ => None,
@@ -234,12 +243,30 @@ pub fn analyze_project_with(
 
 /// [`analyze_project_with`], replaying from `memo` every file analysis whose inputs did not
 /// change (see [`crate::memo`]) and leaving in it the analyses of this run. The results are
-/// the same as without a memo.
+/// the same as without a memo. Files that cannot matter are not parsed (see
+/// [`analyze_project_prefiltered`]).
 pub fn analyze_project_memo(
     language: Language,
     files: &[SourceFile],
     declared: &Declarations,
     memo: &mut Memo,
+) -> Vec<FileAnalysis> {
+    analyze_project_prefiltered(language, files, declared, memo, true)
+}
+
+/// The project step, with the text prefilter on or off. With it on, a file is parsed only
+/// when its text has a word that can start an analysis (an acquiring call, a library, a pool
+/// constructor, a declared function, a connection-like name, a release or finalizer), or when
+/// the analysed files need it: it defines a name that a file holding connections imports, or it
+/// mentions a function or class whose summary matters. That closure is computed to a fixed
+/// point, so the findings are those of a run without the prefilter; only syntax errors in files
+/// never parsed go unreported. Rust files are all analysed (no prefilter yet).
+pub fn analyze_project_prefiltered(
+    language: Language,
+    files: &[SourceFile],
+    declared: &Declarations,
+    memo: &mut Memo,
+    prefilter: bool,
 ) -> Vec<FileAnalysis> {
     if language == Language::Rust {
         // The files of one crate, with their own fixed point (not remembered in the memo yet).
@@ -251,8 +278,59 @@ pub fn analyze_project_memo(
         .par_iter()
         .map(|f| FileKey::new(f.path, f.text, declared))
         .collect();
+    let by_module = module_index(&modules);
+    let seeds = prefilter::Seeds::new(declared);
+    let scanned: Vec<(bool, Vec<&str>)> = files
+        .par_iter()
+        .map(|f| (seeds.may_matter(f.text), prefilter::method_defs(f.text)))
+        .collect();
+    let mut method_defs: HashMap<String, u32> = HashMap::new();
+    for (_, defs) in &scanned {
+        for d in defs {
+            *method_defs.entry(d.to_string()).or_default() += 1;
+        }
+    }
+    let method_defs = std::sync::Arc::new(method_defs);
+    let mut chosen: Vec<bool> = if prefilter {
+        scanned.iter().map(|(seeded, _)| *seeded).collect()
+    } else {
+        vec![true; files.len()]
+    };
+    drop(scanned);
+    let results = loop {
+        let results = fixed_point(
+            files,
+            &modules,
+            &keys,
+            &by_module,
+            (declared, &method_defs),
+            memo,
+            &chosen,
+        );
+        let wanted = prefilter::needed(files, &by_module, &results, &chosen);
+        if wanted.is_empty() {
+            break results;
+        }
+        for i in wanted {
+            chosen[i] = true;
+        }
+    };
+    memo.end();
+    results.into_iter().map(|(a, _)| a).collect()
+}
+
+/// Analyses the chosen files to the project-wide fixed point; the others stay empty.
+fn fixed_point(
+    files: &[SourceFile],
+    modules: &[String],
+    keys: &[FileKey],
+    by_module: &HashMap<String, Vec<usize>>,
+    (declared, method_defs): (&Declarations, &std::sync::Arc<HashMap<String, u32>>),
+    memo: &mut Memo,
+    chosen: &[bool],
+) -> Vec<(FileAnalysis, Linking)> {
     let first = Externals::declared(declared);
-    let all: Vec<usize> = (0..files.len()).collect();
+    let all: Vec<usize> = (0..files.len()).filter(|&i| chosen[i]).collect();
     let no_demands = vec![Vec::new(); files.len()];
     let mut results: Vec<(FileAnalysis, Linking)> = vec![Default::default(); files.len()];
     let analyse = |memo: &mut Memo, which: &[usize], ext: &Externals, demands: &[Vec<String>]| {
@@ -281,11 +359,12 @@ pub fn analyze_project_memo(
     for (i, r) in analyse(memo, &all, &first, &no_demands) {
         results[i] = r;
     }
-    let by_module = module_index(&modules);
     for _round in 0..MAX_ROUNDS {
-        let ext = Externals::build(&modules, &results, declared);
-        let demands = demanded_names(&modules, &by_module, &results);
-        let stale: Vec<usize> = (0..files.len())
+        let ext = Externals::build(modules, &results, declared, method_defs);
+        let demands = demanded_names(modules, by_module, &results);
+        let stale: Vec<usize> = all
+            .iter()
+            .copied()
             .filter(|&i| {
                 let link = &results[i].1;
                 demands[i]
@@ -308,8 +387,7 @@ pub fn analyze_project_memo(
             results[i] = r;
         }
     }
-    memo.end();
-    results.into_iter().map(|(a, _)| a).collect()
+    results
 }
 
 /// Of several qualified names, the one sharing the longest leading module path with `from`;

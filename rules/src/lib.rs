@@ -271,6 +271,8 @@ pub struct ProjectOptions<'a> {
     pub declared: &'a Declarations,
     pub selection: &'a Selection,
     pub limits: &'a Limits,
+    /// Parse only the files that can matter (same findings; see the analyzer's prefilter).
+    pub prefilter: bool,
 }
 
 /// [`check_project`], replaying from `memo` the analyses of files whose inputs did not change
@@ -287,6 +289,7 @@ pub fn check_project_memo(
         declared,
         selection,
         limits: &Limits::default(),
+        prefilter: true,
     };
     check_project_with(language, files, options, memo)
 }
@@ -298,7 +301,13 @@ pub fn check_project_with(
     options: ProjectOptions,
     memo: &mut Memo,
 ) -> Vec<Checked> {
-    let analyses = connlint_analyzer::analyze_project_memo(language, files, options.declared, memo);
+    let analyses = connlint_analyzer::analyze_project_prefiltered(
+        language,
+        files,
+        options.declared,
+        memo,
+        options.prefilter,
+    );
     let views: Vec<ProjectFile> = files
         .iter()
         .zip(&analyses)

@@ -87,6 +87,7 @@ pub(crate) fn run(args: &CheckArgs) -> miette::Result<ExitStatus> {
         &config.declared,
         &selection,
         &config.limits,
+        !args.no_prefilter,
         memo,
     )?;
     if let Some(Err(message)) = cache.as_ref().map(Cache::save) {
@@ -397,6 +398,7 @@ fn analyse_all(
     declared: &connlint_analyzer::Declarations,
     selection: &Selection,
     limits: &Limits,
+    prefilter: bool,
     memo: Option<&mut Memo>,
 ) -> Result<Report, CliError> {
     let pool = rayon::ThreadPoolBuilder::new()
@@ -416,7 +418,7 @@ fn analyse_all(
                 (input.path, bytes.and_then(decode))
             })
             .collect();
-        check_texts(read, declared, selection, limits, memo)
+        check_texts(read, declared, selection, limits, prefilter, memo)
     });
     results.sort_by(|a, b| a.path.cmp(&b.path));
 
@@ -451,6 +453,7 @@ fn check_texts(
     declared: &connlint_analyzer::Declarations,
     selection: &Selection,
     limits: &Limits,
+    prefilter: bool,
     memo: Option<&mut Memo>,
 ) -> Vec<FileResult> {
     let mut results = Vec::new();
@@ -483,6 +486,7 @@ fn check_texts(
         declared,
         selection,
         limits,
+        prefilter,
     };
     let project = catch_unwind(AssertUnwindSafe(|| match memo {
         Some(memo) => connlint_rules::check_project_with(Language::Python, &files, options, memo),

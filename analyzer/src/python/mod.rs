@@ -406,7 +406,7 @@ pub(crate) struct PoolFactory {
 }
 
 impl UserSummary {
-    fn is_trivial(&self) -> bool {
+    pub(crate) fn is_trivial(&self) -> bool {
         self.returns.is_none()
             && self.releases.is_empty()
             && self.stores.is_empty()
@@ -1048,7 +1048,7 @@ fn short_name(qualified: &str) -> &str {
 }
 
 /// Identifier-like words of a text with their byte offsets (non-ASCII counts as a word byte).
-fn words(text: &str) -> impl Iterator<Item = (u32, &str)> {
+pub(crate) fn words(text: &str) -> impl Iterator<Item = (u32, &str)> {
     let bytes = text.as_bytes();
     let mut i = 0;
     std::iter::from_fn(move || {
