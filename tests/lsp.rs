@@ -187,6 +187,25 @@ fn the_workspace_configuration_and_ignore_files_are_honoured() {
 }
 
 #[test]
+fn the_pool_size_ceiling_of_the_configuration_is_honoured() {
+    const POOL: &str = "from psycopg2.pool import ThreadedConnectionPool\n\n\
+                        POOL = ThreadedConnectionPool(1, 50, \"dbname=app\")\n";
+    let mut server = Server::start(&[("pool.py", POOL)]);
+    server.initialize();
+    assert_eq!(server.pull("pool.py"), Vec::<String>::new());
+    server.request("shutdown", Value::Null);
+    server.notify("exit", Value::Null);
+    assert_eq!(server.wait(), 0);
+
+    let mut server = Server::start(&[("connlint.toml", "max-pool-size = 20\n"), ("pool.py", POOL)]);
+    server.initialize();
+    assert_eq!(server.pull("pool.py"), ["CL004"]);
+    server.request("shutdown", Value::Null);
+    server.notify("exit", Value::Null);
+    assert_eq!(server.wait(), 0);
+}
+
+#[test]
 fn a_bad_configuration_is_shown_and_the_defaults_are_used() {
     let mut server = Server::start(&[("connlint.toml", "selec = 1\n"), ("app.py", LEAK)]);
     server.initialize();

@@ -4,7 +4,7 @@
 //! It owns the protocol: the main loop ([`server`]), the document store and the workspace index,
 //! the conversions between the analyzer's byte spans and LSP's UTF-16 positions
 //! ([`convert`], the only module that builds LSP positions) and the code actions ([`fixes`]). It
-//! analyses with the same `connlint_rules::check_project_memo` as the command line, over the
+//! analyses with the same `connlint_rules::check_project_with` as the command line, over the
 //! in-memory texts, so the editor and CI agree.
 //!
 //! It knows nothing of the command line: reading the configuration and walking a workspace
@@ -20,7 +20,7 @@ mod uri;
 use std::path::{Path, PathBuf};
 
 pub use connlint_rules::analyzer::Declarations;
-pub use connlint_rules::Selection;
+pub use connlint_rules::{Limits, Selection};
 pub use lsp_server::Connection;
 pub use server::serve;
 #[doc(hidden)]
@@ -42,6 +42,8 @@ pub trait Host: Send + Sync {
 pub struct Workspace {
     pub selection: Selection,
     pub declared: Declarations,
+    /// `max-pool-size` and `[budget]`, for CL004 and CL011.
+    pub limits: Limits,
     /// Absolute paths of the source files to analyse, each with its text or why it has none.
     pub files: Vec<(PathBuf, Result<String, String>)>,
     /// Why the configuration could not be used (the defaults are in force), for the user.
@@ -63,6 +65,7 @@ impl Workspace {
         Workspace {
             selection: Selection::default(),
             declared: Declarations::default(),
+            limits: Limits::default(),
             files: Vec::new(),
             config_error: None,
             ignores: Box::new(|_, _| false),

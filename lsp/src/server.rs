@@ -3,7 +3,7 @@
 //!
 //! Notifications only change texts and mark their folder dirty. Before the loop blocks for the
 //! next message, and before it answers a request that reads findings, each dirty folder is
-//! analysed again as a whole (`check_project_memo` with the folder's memo, so only files whose
+//! analysed again as a whole (`check_project_with` with the folder's configuration and memo, so only files whose
 //! inputs changed are analysed again), and every open document whose diagnostics changed gets
 //! them pushed. Edits that arrive together are analysed once. An edit to a factory in `db.py`
 //! therefore refreshes `tools.py` without any dependency bookkeeping here.
@@ -16,8 +16,8 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
-use connlint_rules::analyzer::{Declarations, Language, Memo, Problem, SourceFile};
-use connlint_rules::{check_project_memo, Checked, Finding, Selection};
+use connlint_rules::analyzer::{Language, Memo, Problem, SourceFile};
+use connlint_rules::{check_project_with, Checked, Finding, ProjectOptions};
 use crossbeam_channel::{Sender, TryRecvError};
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
 use lsp_types::{
@@ -48,13 +48,13 @@ const MAX_DOCUMENT_BYTES: usize = 32 * 1024 * 1024;
 /// The configuration files whose saving reloads a folder.
 const CONFIG_FILES: [&str; 3] = ["connlint.toml", "pyproject.toml", "Cargo.toml"];
 
-/// How a folder's files are checked: `check_project_memo`, or a stand-in in tests.
+/// How a folder's files are checked: `check_project_with`, or a stand-in in tests.
 pub type ProjectCheck =
-    fn(Language, &[SourceFile<'_>], &Declarations, &Selection, &mut Memo) -> Vec<Checked>;
+    fn(Language, &[SourceFile<'_>], ProjectOptions<'_>, &mut Memo) -> Vec<Checked>;
 
 /// Serves `connection` until `exit`; returns the exit code (0 after `shutdown`, 1 otherwise).
 pub fn serve(connection: Connection, host: &dyn Host) -> i32 {
-    serve_with(connection, host, check_project_memo)
+    serve_with(connection, host, check_project_with)
 }
 
 /// [`serve`] with another project check (the tests make it panic).
@@ -223,8 +223,16 @@ impl Folder {
         let Workspace {
             selection,
             declared,
+            limits,
             ..
         } = &self.workspace;
+        // The same options as `connlint check`, prefilter included: the findings are the same.
+        let options = ProjectOptions {
+            declared,
+            selection,
+            limits,
+            prefilter: true,
+        };
         for (language, members) in languages {
             let files: Vec<SourceFile> = members
                 .iter()
@@ -241,9 +249,7 @@ impl Folder {
                     &mut self.memos[last].1
                 }
             };
-            let checked = catch_unwind(AssertUnwindSafe(|| {
-                check(language, &files, declared, selection, memo)
-            }));
+            let checked = catch_unwind(AssertUnwindSafe(|| check(language, &files, options, memo)));
             let checked = match checked {
                 Ok(checked) if checked.len() == files.len() => checked,
                 _ => {
@@ -257,7 +263,7 @@ impl Folder {
                         .iter()
                         .map(|file| {
                             let alone = catch_unwind(AssertUnwindSafe(|| {
-                                check(language, &[*file], declared, selection, &mut Memo::new())
+                                check(language, &[*file], options, &mut Memo::new())
                             }));
                             match alone {
                                 Ok(mut one) if one.len() == 1 => one.remove(0),

@@ -4,8 +4,8 @@
 mod common;
 
 use common::{codes, Client, LEAK};
-use connlint_rules::analyzer::{Declarations, Language, Memo, SourceFile};
-use connlint_rules::{check_project_memo, Checked, Selection};
+use connlint_rules::analyzer::{Language, Memo, SourceFile};
+use connlint_rules::{check_project_with, Checked, ProjectOptions, Selection};
 use serde_json::{json, Value};
 
 #[test]
@@ -395,14 +395,13 @@ fn exit_without_shutdown_is_code_1() {
 fn exploding(
     language: Language,
     files: &[SourceFile<'_>],
-    declared: &Declarations,
-    selection: &Selection,
+    options: ProjectOptions<'_>,
     memo: &mut Memo,
 ) -> Vec<Checked> {
     if files.iter().any(|f| f.text.contains("BOOM")) {
         panic!("the analyzer broke");
     }
-    check_project_memo(language, files, declared, selection, memo)
+    check_project_with(language, files, options, memo)
 }
 
 #[test]

@@ -58,6 +58,7 @@ impl Host for CliHost {
         Workspace {
             selection,
             declared,
+            limits: config.limits.clone(),
             files,
             config_error,
             ignores: Box::new(move |path, code| per_file_ignores.ignores(path, code)),
