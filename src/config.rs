@@ -102,12 +102,15 @@ struct Budget {
     multiplicity: Option<BTreeMap<String, Spanned<i64>>>,
 }
 
-/// `[functions]`: `acquire = ["vendor.db.borrow", ".take"]`, `release = [...]`.
+/// `[functions]`: `acquire = ["vendor.db.borrow", ".take"]`, `release = [...]`,
+/// `slow-await = ["myapp.http.fetch", ".call_remote"]`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Functions {
     acquire: Option<Vec<Spanned<String>>>,
     release: Option<Vec<Spanned<String>>>,
+    #[serde(rename = "slow-await")]
+    slow_await: Option<Vec<Spanned<String>>>,
 }
 
 /// A `pyproject.toml`: everything but `[tool.connlint]` belongs to other tools.
@@ -344,10 +347,13 @@ fn build(path: &Path, cwd: &Path, text: &str, options: Options) -> Result<Config
         .acquire
         .iter()
         .chain(functions.release.iter())
+        .chain(functions.slow_await.iter())
         .flatten()
     {
         let name = entry.get_ref().trim();
-        let body = name.strip_prefix('.').unwrap_or(name);
+        // Rust paths may be written with `::` (`slow-await = ["crate::http::fetch"]`).
+        let dotted = name.replace("::", ".");
+        let body = dotted.strip_prefix('.').unwrap_or(&dotted);
         let valid = !body.is_empty()
             && body.split('.').all(|part| {
                 !part.is_empty()
@@ -412,6 +418,7 @@ fn build(path: &Path, cwd: &Path, text: &str, options: Options) -> Result<Config
         declared: connlint_analyzer::Declarations {
             acquire: strings(functions.acquire),
             release: strings(functions.release),
+            slow_await: strings(functions.slow_await),
         },
         cache_dir: options.cache_dir.map(|dir| root.join(dir.into_inner())),
         root: Some(root),
@@ -457,6 +464,7 @@ fn set_keys(options: &Options) -> BTreeMap<String, String> {
     if let Some(f) = &options.functions {
         put("functions.acquire", f.acquire.as_deref().map(strings));
         put("functions.release", f.release.as_deref().map(strings));
+        put("functions.slow-await", f.slow_await.as_deref().map(strings));
     }
     if let Some(b) = &options.budget {
         put(

@@ -1119,6 +1119,65 @@ fn declared_functions_in_configuration_acquire_and_release_across_files() {
 }
 
 #[test]
+fn declared_slow_awaits_are_reported_by_cl006_in_python_and_rust() {
+    let dir = tempdir();
+    write(
+        dir.path(),
+        "svc/quotes.py",
+        "from svc.clients import fetch_quote\n\n\nasync def by_method(pool, client):\n    conn = await pool.acquire()\n    try:\n        other = await client.call_remote()\n        await conn.execute(\"select 1\")\n    finally:\n        await pool.release(conn)\n\n\nasync def by_import(pool):\n    conn = await pool.acquire()\n    try:\n        quote = await fetch_quote(\"X\")\n    finally:\n        await pool.release(conn)\n",
+    );
+    write(
+        dir.path(),
+        "src/main.rs",
+        "use crate::rpc::invoke;\n\nasync fn refresh(pool: &sqlx::PgPool) {\n    let mut conn = pool.acquire().await.unwrap();\n    let reply = invoke(\"x\").await;\n    sqlx::query(\"select 1\").execute(&mut *conn).await.unwrap();\n}\n",
+    );
+    let cl006 = |run: &Run| -> Vec<(String, u64)> {
+        run.json()["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"] == "CL006")
+            .map(|f| {
+                (
+                    f["path"].as_str().unwrap().to_string(),
+                    f["line"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    // Unknown calls are assumed quick.
+    let run = connlint(dir.path(), &["check", "--no-cache", "--format", "json"]);
+    assert_eq!(cl006(&run), Vec::<(String, u64)>::new(), "{}", run.stderr);
+
+    write(
+        dir.path(),
+        "connlint.toml",
+        "[functions]\nslow-await = [\"svc.clients.fetch_quote\", \".call_remote\", \"crate::rpc::invoke\"]\n",
+    );
+    let run = connlint(dir.path(), &["check", "--no-cache", "--format", "json"]);
+    let mut found = cl006(&run);
+    found.sort();
+    assert_eq!(
+        found,
+        vec![
+            ("src/main.rs".to_string(), 4),
+            ("svc/quotes.py".to_string(), 5),
+            ("svc/quotes.py".to_string(), 14),
+        ],
+        "{}",
+        run.stdout
+    );
+    let shown = connlint(dir.path(), &["config"]);
+    assert!(
+        shown
+            .stdout
+            .contains("slow-await = [\"svc.clients.fetch_quote\""),
+        "{}",
+        shown.stdout
+    );
+}
+
+#[test]
 fn the_analysis_cache_speeds_up_runs_without_changing_their_results() {
     let dir = tempdir();
     let db = "\

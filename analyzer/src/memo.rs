@@ -40,7 +40,7 @@ impl FileKey {
         field(env!("CARGO_PKG_VERSION").as_bytes());
         field(path.as_bytes());
         field(text.as_bytes());
-        for list in [&declared.acquire, &declared.release] {
+        for list in [&declared.acquire, &declared.release, &declared.slow_await] {
             field(&(list.len() as u64).to_le_bytes());
             for name in list {
                 field(name.as_bytes());

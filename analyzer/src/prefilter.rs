@@ -180,6 +180,7 @@ mod tests {
         let seeds = Seeds::new(&Declarations {
             acquire: vec!["vendor.db.borrow".into()],
             release: vec![".give_back".into()],
+            slow_await: Vec::new(),
         });
         for text in [
             "import psycopg2\n",

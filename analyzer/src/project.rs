@@ -25,6 +25,44 @@ pub struct Declarations {
     pub acquire: Vec<String>,
     /// Calls that give back the connection passed as their first argument, named the same way.
     pub release: Vec<String>,
+    /// Calls whose awaited result is slow work that must not hold a connection (CL006), named
+    /// the same way (`myapp.http.fetch`, `.call_remote`; Rust paths with `.` or `::`).
+    pub slow_await: Vec<String>,
+}
+
+impl Declarations {
+    /// Whether an awaited call is declared slow: `callee` is the call's dotted path as written
+    /// (`self.client.call_remote`, `http.fetch`) and `resolved` the same through the imports
+    /// (`myapp.http.fetch`), when known; a declared path matches when one of the two paths
+    /// ends with the other, whole segments only. Rust paths are compared with `::` read as `.`.
+    pub(crate) fn is_slow_await(&self, callee: &str, resolved: Option<&str>) -> bool {
+        if self.slow_await.is_empty() {
+            return false;
+        }
+        let callee = callee.replace("::", ".");
+        let resolved = resolved.map(|r| r.replace("::", "."));
+        let method = callee.rsplit_once('.').map(|(_, m)| m);
+        self.slow_await.iter().any(|declared| {
+            let declared = declared.trim().replace("::", ".");
+            match declared.strip_prefix('.') {
+                Some(name) => method == Some(name),
+                // Through the imports when they say where the function comes from.
+                None => {
+                    let path = resolved.as_deref().unwrap_or(&callee);
+                    dotted_suffix(&declared, path) || dotted_suffix(path, &declared)
+                }
+            }
+        })
+    }
+}
+
+/// Whether `suffix` is `full` or its last dotted segments (`db.fetch` of `app.db.fetch`).
+fn dotted_suffix(full: &str, suffix: &str) -> bool {
+    !suffix.is_empty()
+        && (full == suffix
+            || full
+                .strip_suffix(suffix)
+                .is_some_and(|head| head.ends_with('.')))
 }
 
 /// What a declared acquire function returns: released by `close()`, `with`, or a declared
@@ -76,6 +114,8 @@ pub(crate) struct Externals {
     method_defs: std::sync::Arc<HashMap<String, u32>>,
     /// Names that make a function worth analysing: declared functions and methods.
     pub declared_words: Vec<String>,
+    /// The declared slow awaits (CL006), the only declarations kept here.
+    pub slow: Declarations,
 }
 
 impl Externals {
@@ -124,7 +164,13 @@ impl Externals {
 
     /// Only the user's declarations (the first round, before any file is summarised).
     pub fn declared(declared: &Declarations) -> Self {
-        let mut ext = Externals::default();
+        let mut ext = Externals {
+            slow: Declarations {
+                slow_await: declared.slow_await.clone(),
+                ..Declarations::default()
+            },
+            ..Externals::default()
+        };
         let entries = declared
             .acquire
             .iter()
@@ -270,7 +316,7 @@ pub fn analyze_project_prefiltered(
 ) -> Vec<FileAnalysis> {
     if language == Language::Rust {
         // The files of one crate, with their own fixed point (not remembered in the memo yet).
-        return crate::rust::analyze_crate(files);
+        return crate::rust::analyze_crate(files, declared);
     }
     memo.begin();
     let modules: Vec<String> = files.iter().map(|f| module_path(f.path)).collect();
@@ -472,6 +518,29 @@ mod project_tests {
 
     use super::*;
 
+    #[test]
+    fn declared_slow_awaits_match_whole_path_segments() {
+        let declared = Declarations {
+            slow_await: vec![
+                "svc.clients.fetch_quote".into(),
+                ".call_remote".into(),
+                "crate::rpc::invoke".into(),
+            ],
+            ..Declarations::default()
+        };
+        let slow = |callee: &str, resolved: Option<&str>| declared.is_slow_await(callee, resolved);
+        assert!(slow("fetch_quote", Some("svc.clients.fetch_quote")));
+        assert!(slow("clients.fetch_quote", None));
+        assert!(slow("svc.clients.fetch_quote", None));
+        assert!(!slow("refetch_quote", Some("svc.clients.refetch_quote")));
+        assert!(!slow("other.svc.clients.fetch_quotes", None));
+        assert!(slow("self.client.call_remote", None));
+        assert!(!slow("call_remote", None));
+        assert!(slow("invoke", Some("crate::rpc::invoke")));
+        assert!(!slow("invoke", Some("crate::other::invoke")));
+        assert!(!Declarations::default().is_slow_await("fetch_quote", None));
+    }
+
     fn dump(files: &[SourceFile]) -> String {
         let results = analyze_project(Language::Python, files);
         files
@@ -662,6 +731,7 @@ def raw(adapter):
         let declared = Declarations {
             acquire: vec!["app.db.get_db".into()],
             release: Vec::new(),
+            slow_await: Vec::new(),
         };
         analyze_project_memo(Language::Python, &files, &declared, &mut memo);
         assert_eq!(memo.stats().reused, 0, "{:?}", memo.stats());
@@ -738,6 +808,7 @@ def by_method(client):
         let declared = Declarations {
             acquire: vec!["vendor.db.borrow".into(), ".take".into()],
             release: vec!["vendor.db.give_back".into()],
+            slow_await: Vec::new(),
         };
         let results = analyze_project_with(Language::Python, &files, &declared);
         expect![[r#"

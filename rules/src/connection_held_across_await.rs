@@ -47,8 +47,9 @@ declare_rule! {
     /// Slow work is recognised by name from a built-in list (`sleep`, `reqwest::get`, `.send()`
     /// on a request builder, `.recv()`, `.tick()`, join handles, subprocess `output()`/`wait()`)
     /// and, in Python, `asyncio.sleep`, `client.get()`/`session.post()` on an HTTP client,
-    /// `queue.get()`, subprocesses) that cannot be configured yet; other awaits are assumed to
-    /// be quick. Awaits inside Rust macros (`tokio::select!`, `join!`) are not seen.
+    /// `queue.get()` and subprocesses, plus the functions named in `[functions] slow-await` of the
+    /// configuration; other awaits are assumed to be quick. Awaits inside Rust macros
+    /// (`tokio::select!`, `join!`) are not seen.
     pub struct ConnectionHeldAcrossAwait {
         code: "CL006",
         name: "connection-held-across-await",

@@ -130,6 +130,13 @@ fn render(config: &Config, rules: &[&str]) -> String {
         "[]".into(),
         "default".into(),
     );
+    line(
+        &mut out,
+        config,
+        "functions.slow-await",
+        "[]".into(),
+        "default".into(),
+    );
     out
 }
 

@@ -740,6 +740,19 @@ impl<'a, 't> Lower<'a, 't> {
         }
     }
 
+    /// What slow work awaiting a call of `callee` is (CL006): the built-in list, then the
+    /// configuration's `slow-await` functions.
+    fn slow_await(&self, callee: Node) -> Option<&'static str> {
+        let text = self.text(callee);
+        super::awaits::classify(text).or_else(|| {
+            let resolved = self.ctx.resolve(callee);
+            self.ext
+                .slow
+                .is_slow_await(text, resolved.as_deref())
+                .then_some("slow work (declared in the configuration)")
+        })
+    }
+
     /// A function or class of another file of the project: through the imports
     /// (`from .db import get_db`, `db.get_db`), or a method name only one class defines.
     fn external(&self, callee: Node, method: Option<&str>) -> Option<(&'a UserSummary, String)> {
@@ -1278,7 +1291,7 @@ impl<'a, 't> Lower<'a, 't> {
             let slow = (expr.kind() == "call")
                 .then(|| expr.field(F::Function))
                 .flatten()
-                .and_then(|f| super::awaits::classify(self.text(f)));
+                .and_then(|f| self.slow_await(f));
             self.awaits.insert(n, AwaitWhat { slow, pool });
         }
         // `with ExitStack() as stack:` runs, on exit, the exits of everything entered on it.
@@ -1593,7 +1606,7 @@ impl<'a, 't> Lower<'a, 't> {
                         .named_child(0)
                         .filter(|i| i.kind() == "call")
                         .and_then(|c| c.field(F::Function))
-                        .and_then(|f| super::awaits::classify(self.text(f))),
+                        .and_then(|f| self.slow_await(f)),
                     pool: match &inner {
                         Value::Pending(c) => c.pool.clone(),
                         _ => None,

@@ -1049,6 +1049,14 @@ impl<'a, 'f> Lower<'a, 'f> {
         }
     }
 
+    /// Whether a call is one of the configuration's `slow-await` functions.
+    fn declared_slow(&self, callee: &str, resolved: Option<&str>) -> Option<&'static str> {
+        self.ctx
+            .slow
+            .is_slow_await(callee, resolved)
+            .then_some("slow work (declared in the configuration)")
+    }
+
     /// What slow work an awaited future is, from its syntax (the default list in [`tables`]).
     fn classify_await(&self, e: &syn::Expr, depth: u32) -> Option<&'static str> {
         if depth > 8 {
@@ -1070,6 +1078,7 @@ impl<'a, 'f> Lower<'a, 'f> {
                     .iter()
                     .find(|(f, _)| ends_with_path(&full, f))
                     .map(|(_, what)| *what)
+                    .or_else(|| self.declared_slow(&path_text(&p.path), Some(&full)))
             }
             syn::Expr::MethodCall(m) => {
                 let name = m.method.to_string();
@@ -1081,6 +1090,7 @@ impl<'a, 'f> Lower<'a, 'f> {
                     .iter()
                     .find(|(f, _)| *f == name)
                     .map(|(_, what)| *what)
+                    .or_else(|| self.declared_slow(&format!("_.{name}"), None))
             }
             syn::Expr::Paren(p) => self.classify_await(&p.expr, depth + 1),
             _ => None,
@@ -1986,4 +1996,13 @@ impl<'ast> syn::visit::Visit<'ast> for NameCollector<'_> {
             }
         }
     }
+}
+
+/// A path as written, segments joined by `::` (`http::fetch`).
+fn path_text(path: &syn::Path) -> String {
+    path.segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect::<Vec<_>>()
+        .join("::")
 }

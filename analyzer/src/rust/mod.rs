@@ -43,13 +43,17 @@ pub(crate) type Exports = HashMap<String, lower::Facts>;
 
 /// Analyses one Rust file alone. Never panics on user input.
 pub(crate) fn analyze(text: &str) -> FileAnalysis {
-    analyze_in_crate(text, "", &Exports::new()).0
+    analyze_in_crate(text, "", &Exports::new(), &crate::Declarations::default()).0
 }
 
 /// Analyses the files of one crate together: a function that acquires from the pool it is
 /// given is known where another file calls it (`crate::db::load(&pool)`, or imported by `use`).
 /// Paths are relative to the crate (`src/db.rs` is module `db`).
-pub(crate) fn analyze_crate(files: &[crate::SourceFile]) -> Vec<FileAnalysis> {
+/// `declared` carries the configuration's `slow-await` functions (CL006).
+pub(crate) fn analyze_crate(
+    files: &[crate::SourceFile],
+    declared: &crate::Declarations,
+) -> Vec<FileAnalysis> {
     use rayon::prelude::*;
     let modules: Vec<String> = files.iter().map(|f| module_of(f.path)).collect();
     let mut ext = Exports::new();
@@ -58,7 +62,7 @@ pub(crate) fn analyze_crate(files: &[crate::SourceFile]) -> Vec<FileAnalysis> {
         let round: Vec<(FileAnalysis, Exports)> = files
             .par_iter()
             .zip(&modules)
-            .map(|(f, m)| analyze_in_crate(f.text, m, &ext))
+            .map(|(f, m)| analyze_in_crate(f.text, m, &ext, declared))
             .collect();
         let mut next = Exports::new();
         let mut clashing = Vec::new();
@@ -98,7 +102,12 @@ fn module_of(path: &str) -> String {
     parts.join("::")
 }
 
-fn analyze_in_crate(text: &str, module: &str, ext: &Exports) -> (FileAnalysis, Exports) {
+fn analyze_in_crate(
+    text: &str,
+    module: &str,
+    ext: &Exports,
+    declared: &crate::Declarations,
+) -> (FileAnalysis, Exports) {
     if let Some(problem) = too_nested(text) {
         let analysis = FileAnalysis {
             problems: vec![problem],
@@ -110,7 +119,7 @@ fn analyze_in_crate(text: &str, module: &str, ext: &Exports) -> (FileAnalysis, E
         std::thread::Builder::new()
             .name("connlint-rust".into())
             .stack_size(STACK_SIZE)
-            .spawn_scoped(scope, || analyze_here(text, module, ext))
+            .spawn_scoped(scope, || analyze_here(text, module, ext, declared))
             .map(|handle| handle.join())
     });
     match worker {
@@ -126,11 +135,16 @@ fn analyze_in_crate(text: &str, module: &str, ext: &Exports) -> (FileAnalysis, E
             (analysis, Exports::new())
         }
         // Ex) no thread can be started: analyse on this thread, with the same depth limits.
-        Err(_) => analyze_here(text, module, ext),
+        Err(_) => analyze_here(text, module, ext, declared),
     }
 }
 
-fn analyze_here(text: &str, module: &str, ext: &Exports) -> (FileAnalysis, Exports) {
+fn analyze_here(
+    text: &str,
+    module: &str,
+    ext: &Exports,
+    declared: &crate::Declarations,
+) -> (FileAnalysis, Exports) {
     let mut result = FileAnalysis::default();
     let file = match syn::parse_file(text) {
         Ok(file) => file,
@@ -168,6 +182,10 @@ fn analyze_here(text: &str, module: &str, ext: &Exports) -> (FileAnalysis, Expor
     let mut ctx = FileCtx {
         module: module.to_string(),
         ext: ext.clone(),
+        slow: crate::Declarations {
+            slow_await: declared.slow_await.clone(),
+            ..crate::Declarations::default()
+        },
         ..FileCtx::default()
     };
     ctx.collect(&file.items, "", 0);
@@ -277,6 +295,8 @@ pub(crate) struct FileCtx {
     pub module: String,
     /// Other files' facts by crate path.
     pub ext: Exports,
+    /// The configuration's `slow-await` functions (CL006).
+    pub slow: crate::Declarations,
 }
 
 impl FileCtx {
