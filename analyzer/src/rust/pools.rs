@@ -23,6 +23,8 @@ pub(crate) fn find(file: &syn::File, text: &str) -> Vec<PoolConstruction> {
         text,
         uses: HashMap::new(),
         consts: HashMap::new(),
+        locals: Vec::new(),
+        built: Vec::new(),
         scopes: Vec::new(),
         found: Vec::new(),
         depth: 0,
@@ -79,6 +81,8 @@ enum Scope {
     Static(String),
     /// A `get_or_init`/`get_or_try_init` closure: runs once.
     Once,
+    /// `map.entry(key).or_insert_with(..)`: runs once per key of `map`.
+    PerKey(String),
 }
 
 struct Finder<'t> {
@@ -86,6 +90,11 @@ struct Finder<'t> {
     /// `use` aliases: last name -> full path (`Pool` -> `r2d2::Pool`).
     uses: HashMap<String, String>,
     consts: HashMap<String, syn::Expr>,
+    /// The values of the current function's `let NAME = ...;` bindings seen so far, evaluated
+    /// where they are bound (a shadowing `let` replaces the earlier value).
+    locals: Vec<HashMap<String, Val>>,
+    /// The current function's `let NAME = <pool construction>;`: NAME -> index in `found`.
+    built: Vec<HashMap<String, usize>>,
     scopes: Vec<Scope>,
     found: Vec<PoolConstruction>,
     depth: usize,
@@ -372,14 +381,18 @@ impl Finder<'_> {
                         Val::Int(u64::from(u32::MAX))
                     }
                     "usize::MAX" | "u64::MAX" => Val::Int(u64::MAX),
-                    _ => match p
-                        .path
-                        .get_ident()
-                        .and_then(|i| self.consts.get(&i.to_string()))
-                    {
-                        Some(value) => self.eval(value, depth + 1),
-                        None => Val::Unknown,
-                    },
+                    _ => {
+                        let Some(name) = p.path.get_ident().map(|i| i.to_string()) else {
+                            return Val::Unknown;
+                        };
+                        if let Some(local) = self.locals.last().and_then(|l| l.get(&name)) {
+                            return local.clone();
+                        }
+                        match self.consts.get(&name) {
+                            Some(value) => self.eval(value, depth + 1),
+                            None => Val::Unknown,
+                        }
+                    }
                 }
             }
             syn::Expr::Binary(b) => {
@@ -463,6 +476,10 @@ impl Finder<'_> {
             match scope {
                 Scope::Loop(at) => return (Placement::Loop { at: *at }, function),
                 Scope::Static(_) | Scope::Once => return (Placement::Singleton, function),
+                Scope::PerKey(map) => {
+                    let why = format!("one per key of `{map}`");
+                    return (Placement::PerKey { why }, function);
+                }
                 Scope::Function {
                     startup,
                     returns_pool,
@@ -517,6 +534,7 @@ impl Finder<'_> {
     }
 }
 
+#[derive(Clone, Debug)]
 enum Val {
     Int(u64),
     Env {
@@ -533,14 +551,52 @@ fn is_none(expr: &syn::Expr) -> bool {
 impl<'ast> Visit<'ast> for Finder<'_> {
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
         self.enter_fn(f.sig.ident.to_string(), &f.sig, &f.attrs);
+        self.locals.push(HashMap::new());
+        self.built.push(HashMap::new());
         syn::visit::visit_item_fn(self, f);
+        self.built.pop();
+        self.locals.pop();
         self.scopes.pop();
     }
 
     fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
         self.enter_fn(f.sig.ident.to_string(), &f.sig, &f.attrs);
+        self.locals.push(HashMap::new());
+        self.built.push(HashMap::new());
         syn::visit::visit_impl_item_fn(self, f);
+        self.built.pop();
+        self.locals.pop();
         self.scopes.pop();
+    }
+
+    fn visit_local(&mut self, l: &'ast syn::Local) {
+        let before = self.found.len();
+        syn::visit::visit_local(self, l);
+        let name = match &l.pat {
+            syn::Pat::Ident(p) => p.ident.to_string(),
+            syn::Pat::Type(t) => match &*t.pat {
+                syn::Pat::Ident(p) => p.ident.to_string(),
+                _ => return,
+            },
+            _ => return,
+        };
+        if let Some(built) = self.built.last_mut() {
+            if self.found.len() == before + 1 {
+                built.insert(name.clone(), before);
+            } else {
+                built.remove(&name);
+            }
+        }
+        let value = match &l.init {
+            Some(init) if init.diverge.is_none() => self.eval(&init.expr, 0),
+            _ => Val::Unknown,
+        };
+        if let Some(locals) = self.locals.last_mut() {
+            match value {
+                Val::Unknown => locals.remove(&name),
+                known => locals.insert(name, known),
+            };
+        }
     }
 
     fn visit_item_static(&mut self, s: &'ast syn::ItemStatic) {
@@ -576,6 +632,64 @@ impl<'ast> Visit<'ast> for Finder<'_> {
             self.found.push(pool);
             // The builder's own arguments hold no other pool worth reporting.
             return;
+        }
+        if let syn::Expr::MethodCall(m) = e {
+            // `map.entry(key).or_insert_with(|| ...)`: one per key.
+            if let (
+                "or_insert_with" | "or_insert" | "or_insert_with_key" | "or_try_insert_with",
+                syn::Expr::MethodCall(entry),
+            ) = (m.method.to_string().as_str(), &*m.receiver)
+            {
+                if entry.method == "entry" {
+                    self.visit_expr(&m.receiver);
+                    self.scopes
+                        .push(Scope::PerKey(self.source(&entry.receiver)));
+                    self.depth += 1;
+                    for arg in &m.args {
+                        self.visit_expr(arg);
+                    }
+                    self.depth -= 1;
+                    self.scopes.pop();
+                    return;
+                }
+            }
+            // `cache.insert(key, pool)` of a pool built in this function: one per key.
+            if m.method == "insert" && m.args.len() == 2 {
+                let mut value = &m.args[1];
+                if let syn::Expr::MethodCall(c) = value {
+                    if c.method == "clone" && c.args.is_empty() {
+                        value = &c.receiver;
+                    }
+                }
+                let index = match value {
+                    syn::Expr::Path(p) => p
+                        .path
+                        .get_ident()
+                        .and_then(|i| self.built.last()?.get(&i.to_string()).copied()),
+                    _ => None,
+                };
+                if let Some(i) = index {
+                    // `cache.lock().unwrap().insert(..)` is one per key of `cache`.
+                    let mut map = &*m.receiver;
+                    while let syn::Expr::MethodCall(c) = map {
+                        if !matches!(
+                            c.method.to_string().as_str(),
+                            "lock" | "write" | "borrow_mut" | "unwrap" | "expect" | "get_mut"
+                        ) {
+                            break;
+                        }
+                        map = &c.receiver;
+                    }
+                    let map = self.source(map);
+                    if let Some(pool) = self.found.get_mut(i) {
+                        if !matches!(pool.placement, Placement::Loop { .. }) {
+                            pool.placement = Placement::PerKey {
+                                why: format!("one per key of `{map}`"),
+                            };
+                        }
+                    }
+                }
+            }
         }
         // `ONCE.get_or_init(|| ...)`: the closure runs once.
         if let syn::Expr::MethodCall(m) = e {
