@@ -51,11 +51,12 @@ declare_rule! {
     /// `__init__`, or returned to the caller (a factory).
     ///
     /// A pool factory's callers are checked the same way: calling `make_engine(url)` in a
-    /// request handler is reported at that call, across files.
+    /// request handler is reported at that call, across files; so is building, per request, an
+    /// instance of a class whose `__init__` keeps a pool on `self`.
     ///
     /// ## Known limitations
-    /// A class that builds a pool in `__init__` and is itself instantiated per request is not
-    /// reported; neither is a factory called through a method (`self.make_pool()`).
+    /// A factory called through a method (`self.make_pool()`) is not followed, nor, in Rust, the
+    /// callers of a function that returns a pool.
     pub struct PoolCreatedPerCall {
         code: "CL005",
         name: "pool-created-per-call",

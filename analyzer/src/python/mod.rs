@@ -194,15 +194,16 @@ fn analyze_inner(
             None => {}
         }
     }
-    // Pool factories: functions of this file that build a pool and return it.
+    // Pool factories: functions of this file that build a pool and return it, classes whose
+    // instances each build one.
     for pool in &result.pools {
-        if pool.placement != crate::summary::Placement::Factory || pool.function.contains('.') {
+        let Some(name) = pools::factory_name(pool) else {
             continue;
-        }
+        };
         let Some(unit) = ctx.units.iter().find(|u| u.name == pool.function) else {
             continue;
         };
-        let entry = summaries.entry(unit.name.clone()).or_default();
+        let entry = summaries.entry(name.to_string()).or_default();
         if entry.origin.is_empty() {
             entry.origin = ctx.describe(&unit.name, unit.name_span);
         }

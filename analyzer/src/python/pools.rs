@@ -53,19 +53,20 @@ pub(super) fn find(root: Node, ctx: &FileCtx, ext: &Externals) -> Vec<PoolConstr
     let mut seen_calls = Vec::new();
     for _ in 0..FACTORY_ROUNDS {
         for pool in &found {
-            if pool.placement == Placement::Factory && !pool.function.contains('.') {
-                let factory = PoolFactory {
-                    library: pool.library.clone(),
-                    database: pool.database.clone(),
-                };
-                let origin = match ctx.units.iter().find(|u| u.name == pool.function) {
-                    Some(unit) => ctx.describe(&unit.name, unit.name_span),
-                    None => format!("`{}`", pool.function),
-                };
-                factories
-                    .entry(pool.function.clone())
-                    .or_insert((factory, origin));
-            }
+            let Some(name) = factory_name(pool) else {
+                continue;
+            };
+            let factory = PoolFactory {
+                library: pool.library.clone(),
+                database: pool.database.clone(),
+            };
+            let origin = match ctx.units.iter().find(|u| u.name == pool.function) {
+                Some(unit) => ctx.describe(&unit.name, unit.name_span),
+                None => format!("`{}`", pool.function),
+            };
+            factories
+                .entry(name.to_string())
+                .or_insert((factory, origin));
         }
         if factories.is_empty() {
             break;
@@ -109,6 +110,20 @@ pub(super) fn find(root: Node, ctx: &FileCtx, ext: &Externals) -> Vec<PoolConstr
     }
     found.sort_by_key(|p| p.span.start);
     found
+}
+
+/// The function or class whose calls build `pool` again: a top-level function that returns it
+/// (a factory), or a top-level class whose `__init__` keeps it on `self` (every instance has
+/// its own pool).
+pub(super) fn factory_name(pool: &PoolConstruction) -> Option<&str> {
+    match pool.placement {
+        Placement::Factory if !pool.function.contains('.') => Some(&pool.function),
+        Placement::Instance => pool
+            .function
+            .strip_suffix(".__init__")
+            .filter(|class| !class.contains('.')),
+        _ => None,
+    }
 }
 
 /// Calls to the constructors of the tables.

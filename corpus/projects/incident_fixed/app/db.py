@@ -56,7 +56,8 @@ _ADAPTERS = {}
 
 def _adapter_for(project):
     if project not in _ADAPTERS:
-        _ADAPTERS[project] = Adapter(f"dbname={project}")
+        # one Adapter, and so one pool, per project: the other half of the incident
+        _ADAPTERS[project] = Adapter(f"dbname={project}")  # expect: CL005
     return _ADAPTERS[project]
 
 
