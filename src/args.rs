@@ -40,6 +40,11 @@ pub(crate) struct CheckArgs {
     #[arg(long, value_name = "CODES", value_delimiter = ',')]
     pub select: Option<Vec<String>>,
 
+    /// Also run these rules (such as CL012, off by default), on top of the selection in force;
+    /// comma-separated or repeated.
+    #[arg(long, value_name = "CODES", value_delimiter = ',')]
+    pub extend_select: Vec<String>,
+
     /// Do not run these rules (codes, names, prefixes, ALL); comma-separated or repeated.
     #[arg(long, value_name = "CODES", value_delimiter = ',')]
     pub ignore: Vec<String>,

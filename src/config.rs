@@ -37,6 +37,7 @@ use toml::Spanned;
 #[derive(Debug, Default)]
 pub(crate) struct Config {
     select: Option<Vec<String>>,
+    extend_select: Vec<String>,
     ignore: Vec<String>,
     pub exclude: Exclude,
     pub per_file_ignores: PerFileIgnores,
@@ -80,6 +81,8 @@ pub(crate) enum ConfigError {
 #[serde(deny_unknown_fields)]
 struct Options {
     select: Option<Vec<Spanned<String>>>,
+    #[serde(rename = "extend-select")]
+    extend_select: Option<Vec<Spanned<String>>>,
     ignore: Option<Vec<Spanned<String>>>,
     exclude: Option<Vec<Spanned<String>>>,
     #[serde(rename = "per-file-ignores")]
@@ -162,37 +165,34 @@ impl Kind {
 impl Config {
     /// The rules to run: the command line's `--select` replaces the configured set, its
     /// `--ignore` removes from whatever set is in force.
+    /// The rules to run: the command line's `--select` replaces the configuration's `select`
+    /// and `extend-select`; `--extend-select` adds to whichever set is in force; `ignore`s
+    /// (the file's and the command line's) are taken out last.
     pub fn selection(
         &self,
         cli_select: Option<&[String]>,
+        cli_extend: &[String],
         cli_ignore: &[String],
     ) -> Result<Selection, SelectionError> {
-        let cli_select: Option<Vec<&str>> = cli_select.map(|list| {
+        let clean = |list: &[String]| -> Vec<String> {
             list.iter()
-                .map(|s| s.trim())
+                .map(|s| s.trim().to_string())
                 .filter(|s| !s.is_empty())
                 .collect()
-        });
-        let cli_ignore = cli_ignore
-            .iter()
-            .map(|s| s.trim())
-            .filter(|s| !s.is_empty());
-        match cli_select {
-            Some(select) => Selection::from_lists(Some(&select), &cli_ignore.collect::<Vec<_>>()),
-            None => {
-                let select: Option<Vec<&str>> = self
-                    .select
-                    .as_ref()
-                    .map(|list| list.iter().map(String::as_str).collect());
-                let ignore: Vec<&str> = self
-                    .ignore
-                    .iter()
-                    .map(String::as_str)
-                    .chain(cli_ignore)
-                    .collect();
-                Selection::from_lists(select.as_deref(), &ignore)
-            }
+        };
+        let cli_ignore = clean(cli_ignore);
+        let chosen = match cli_select {
+            Some(select) => Selection::from_lists(Some(&clean(select)), &[] as &[String])?,
+            None => Selection::from_lists(self.select.as_deref(), &[] as &[String])?
+                .extend(&self.extend_select)?,
         }
+        .extend(&clean(cli_extend))?;
+        let ignore: Vec<String> = match cli_select {
+            Some(_) => cli_ignore,
+            None => self.ignore.iter().cloned().chain(cli_ignore).collect(),
+        };
+        let codes: Vec<String> = chosen.codes().iter().map(|c| c.to_string()).collect();
+        Selection::from_lists(Some(&codes), &ignore)
     }
 }
 
@@ -412,6 +412,7 @@ fn build(path: &Path, cwd: &Path, text: &str, options: Options) -> Result<Config
     };
     Ok(Config {
         select: options.select.map(|list| strings(Some(list))),
+        extend_select: strings(options.extend_select),
         ignore: strings(options.ignore),
         exclude,
         per_file_ignores,
@@ -445,6 +446,10 @@ fn set_keys(options: &Options) -> BTreeMap<String, String> {
         }
     };
     put("select", options.select.as_deref().map(strings));
+    put(
+        "extend-select",
+        options.extend_select.as_deref().map(strings),
+    );
     put("ignore", options.ignore.as_deref().map(strings));
     put("exclude", options.exclude.as_deref().map(strings));
     put(

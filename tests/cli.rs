@@ -1178,6 +1178,71 @@ fn declared_slow_awaits_are_reported_by_cl006_in_python_and_rust() {
 }
 
 #[test]
+fn extend_select_adds_rules_that_are_off_by_default() {
+    let dir = tempdir();
+    write(
+        dir.path(),
+        "jobs.py",
+        "import asyncpg\n\n\nasync def load(pool: asyncpg.Pool):\n    conn = await pool.acquire()\n    return await conn.fetch(\"select 1\")\n",
+    );
+    let codes = |run: &Run| -> Vec<String> {
+        let mut codes: Vec<String> = run.json()["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["code"].as_str().unwrap().to_string())
+            .collect();
+        codes.sort();
+        codes
+    };
+    let json = ["check", "--no-cache", "--format", "json"];
+    assert_eq!(codes(&connlint(dir.path(), &json)), ["CL001"]);
+    let extended = [&json[..], &["--extend-select", "CL012"]].concat();
+    assert_eq!(codes(&connlint(dir.path(), &extended)), ["CL001", "CL012"]);
+    write(dir.path(), "connlint.toml", "extend-select = [\"CL012\"]\n");
+    assert_eq!(codes(&connlint(dir.path(), &json)), ["CL001", "CL012"]);
+    // `--select` replaces the file's selection; `ignore` wins over `extend-select`.
+    let selected = [&json[..], &["--select", "CL001"]].concat();
+    assert_eq!(codes(&connlint(dir.path(), &selected)), ["CL001"]);
+    write(
+        dir.path(),
+        "connlint.toml",
+        "extend-select = [\"CL012\"]\nignore = [\"CL012\"]\n",
+    );
+    assert_eq!(codes(&connlint(dir.path(), &extended)), ["CL001"]);
+    write(dir.path(), "connlint.toml", "extend-select = [\"CL999\"]\n");
+    let run = connlint(dir.path(), &json);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+}
+
+#[test]
+fn pool_limits_of_the_configuration_apply_to_rust_files() {
+    let dir = tempdir();
+    write(
+        dir.path(),
+        "src/main.rs",
+        "use sqlx::postgres::PgPoolOptions;\n\n#[tokio::main]\nasync fn main() {\n    let pool = PgPoolOptions::new().max_connections(50).connect(\"postgres://db\").await.unwrap();\n}\n",
+    );
+    let codes = |run: &Run| -> Vec<String> {
+        run.json()["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["code"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let json = ["check", "--no-cache", "--format", "json"];
+    assert_eq!(codes(&connlint(dir.path(), &json)), Vec::<String>::new());
+    write(
+        dir.path(),
+        "connlint.toml",
+        "max-pool-size = 20\n[budget]\nmax-connections = 40\n",
+    );
+    // CL011 at the construction, CL004 at its `max_connections(50)`.
+    assert_eq!(codes(&connlint(dir.path(), &json)), ["CL011", "CL004"]);
+}
+
+#[test]
 fn the_analysis_cache_speeds_up_runs_without_changing_their_results() {
     let dir = tempdir();
     let db = "\

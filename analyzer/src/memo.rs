@@ -23,7 +23,7 @@ use crate::project::{Declarations, Externals, Linking};
 use crate::summary::FileAnalysis;
 
 /// Bumped whenever the meaning of remembered data changes without a version change.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 /// What identifies the inputs of one file's analysis, apart from other files' summaries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

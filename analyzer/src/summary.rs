@@ -209,6 +209,9 @@ pub struct Acquisition {
     pub pool: Option<String>,
     /// Awaits of slow unrelated work while it is held (CL006).
     pub held_across: Vec<HeldAwait>,
+    /// Taken with a call that waits forever when the pool is exhausted because it passes no
+    /// timeout (asyncpg `pool.acquire()` without `timeout=`): the keyword to pass (CL012).
+    pub waits_forever_without: Option<String>,
 }
 
 /// One way out of the function with the connection still held.

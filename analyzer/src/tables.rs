@@ -117,6 +117,12 @@ pub struct AcquireSpec {
     pub handle: &'static HandleSpec,
 }
 
+/// Pool methods whose wait for a free connection is bounded only by an argument of each call,
+/// and is unbounded without it (CL012): (pooled connection kind, method, keyword). From
+/// `shared/pool-apis.md`: asyncpg's `acquire(timeout=None)` waits forever.
+pub const PER_CALL_WAITS: &[(&str, &str, &str)] =
+    &[("asyncpg pooled connection", "acquire", "timeout")];
+
 /// A kind of pool: how it is built, how it is typed, what acquires from it.
 #[derive(Debug)]
 pub struct PoolSpec {

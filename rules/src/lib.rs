@@ -5,6 +5,7 @@
 //! [`FunctionSummary`] values only, never syntax, so one rule serves every language. This crate
 //! knows nothing of output formats, the terminal or LSP: findings are plain data.
 
+mod acquire_call_without_timeout;
 mod acquire_without_timeout;
 mod connection_budget_exceeded;
 mod connection_forgotten;

@@ -1,5 +1,6 @@
 //! Every rule, one line each, sorted by code.
 
+use crate::acquire_call_without_timeout::AcquireCallWithoutTimeout;
 use crate::acquire_without_timeout::AcquireWithoutTimeout;
 use crate::connection_budget_exceeded::ConnectionBudgetExceeded;
 use crate::connection_forgotten::ConnectionForgotten;
@@ -25,6 +26,7 @@ static RULES: &[&dyn Rule] = &[
     &ConnectionForgotten,
     &AcquireWithoutTimeout,
     &ConnectionBudgetExceeded,
+    &AcquireCallWithoutTimeout,
 ];
 
 pub fn all_rules() -> &'static [&'static dyn Rule] {

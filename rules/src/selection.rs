@@ -70,6 +70,18 @@ impl Selection {
         Ok(sel)
     }
 
+    /// Adds rules (codes, names, prefixes, `ALL`) to the set: `extend-select`.
+    pub fn extend<S: AsRef<str>>(mut self, list: &[S]) -> Result<Self, SelectionError> {
+        for key in list {
+            for code in expand(key.as_ref())? {
+                if !self.enabled.contains(&code) {
+                    self.enabled.push(code);
+                }
+            }
+        }
+        Ok(self)
+    }
+
     pub fn is_enabled(&self, meta: &RuleMeta) -> bool {
         self.enabled.contains(&meta.code)
     }

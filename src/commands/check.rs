@@ -55,7 +55,7 @@ pub(crate) fn run(args: &CheckArgs) -> miette::Result<ExitStatus> {
     };
     let config = config::load_from(args.config.as_deref(), &start, &cwd).map_err(CliError::from)?;
     let selection = config
-        .selection(args.select.as_deref(), &args.ignore)
+        .selection(args.select.as_deref(), &args.extend_select, &args.ignore)
         .map_err(CliError::Selection)?;
     // Read before the analysis, so that a bad baseline stops the run before any work.
     let baseline = match &args.baseline {
@@ -507,7 +507,7 @@ fn check_texts(
         })
         .collect();
     let rust_checked = catch_unwind(AssertUnwindSafe(|| {
-        connlint_rules::check_project(Language::Rust, &rust_files, declared, selection)
+        connlint_rules::check_project_with(Language::Rust, &rust_files, options, &mut Memo::new())
     }));
     drop(rust_files);
     let mut rust_checked: Vec<Option<Checked>> = rust_checked

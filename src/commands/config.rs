@@ -15,7 +15,7 @@ pub(crate) fn run(args: &ConfigArgs) -> miette::Result<ExitStatus> {
     let cwd = std::env::current_dir().map_err(CliError::CurrentDir)?;
     let config = config::load(args.config.as_deref(), &cwd).map_err(CliError::from)?;
     let rules = config
-        .selection(None, &[])
+        .selection(None, &[], &[])
         .map_err(CliError::Selection)?
         .codes()
         .to_vec();
@@ -57,6 +57,13 @@ fn render(config: &Config, rules: &[&str]) -> String {
         "select",
         list(&default_rules),
         "default: the rules on by default".into(),
+    );
+    line(
+        &mut out,
+        config,
+        "extend-select",
+        "[]".into(),
+        "default".into(),
     );
     line(&mut out, config, "ignore", "[]".into(), "default".into());
     line(&mut out, config, "exclude", "[]".into(), "default".into());

@@ -31,7 +31,7 @@ impl Host for CliHost {
             Ok(config) => (config, None),
             Err(err) => (config::Config::default(), Some(err.to_string())),
         };
-        let (selection, config_error) = match config.selection(None, &[]) {
+        let (selection, config_error) = match config.selection(None, &[], &[]) {
             Ok(selection) => (selection, config_error),
             Err(err) => (Default::default(), config_error.or(Some(err.to_string()))),
         };

@@ -205,6 +205,8 @@ struct Candidate {
     via: Option<String>,
     /// The pool object it is taken from, as written (`pool`, `self.pool`), for CL007.
     pool: Option<String>,
+    /// The timeout keyword the call leaves out, when that makes it wait forever (CL012).
+    waits_forever_without: Option<&'static str>,
 }
 
 /// The abstract value of an expression, as far as connections are concerned.
@@ -446,6 +448,7 @@ impl<'a, 't> Lower<'a, 't> {
             param: None,
             attr: None,
             pool: c.pool.clone(),
+            waits_forever_without: c.waits_forever_without,
         });
         self.acq_by_span.insert(c.span, a);
         a
@@ -501,6 +504,7 @@ impl<'a, 't> Lower<'a, 't> {
                 param: Some(index),
                 attr: None,
                 pool: None,
+                waits_forever_without: None,
             });
             self.emit(Effect::Acquire(a), span(name_node));
             let v = self.var(name);
@@ -561,6 +565,7 @@ impl<'a, 't> Lower<'a, 't> {
                 param: None,
                 attr: Some(attr.clone()),
                 pool: None,
+                waits_forever_without: None,
             });
             self.emit(Effect::Acquire(a), here);
             let v = self.var_owned(name);
@@ -738,6 +743,24 @@ impl<'a, 't> Lower<'a, 't> {
             Some(s) => Some((s, key)),
             None => self.external(callee, None),
         }
+    }
+
+    /// Whether a call passes keyword `name` with a value other than `None`, or may through
+    /// `**kwargs`.
+    fn passes_keyword(&self, call: Node, name: &str) -> bool {
+        let Some(list) = call.field(F::Arguments) else {
+            return false;
+        };
+        let mut cursor = list.walk();
+        let found = list.named_children(&mut cursor).any(|a| match a.kind() {
+            "keyword_argument" => {
+                a.field(F::Name).map(|n| self.text(n)) == Some(name)
+                    && a.field(F::Value).map(|v| self.text(v)) != Some("None")
+            }
+            "dictionary_splat" => true,
+            _ => false,
+        });
+        found
     }
 
     /// What slow work awaiting a call of `callee` is (CL006): the built-in list, then the
@@ -1888,6 +1911,11 @@ impl<'a, 't> Lower<'a, 't> {
         let mut candidate: Option<Candidate> = None;
         if let (Some(pool), Some(m)) = (pool, method) {
             if let Some(spec) = pool.acquire_method(m) {
+                let waits_forever_without = tables::PER_CALL_WAITS
+                    .iter()
+                    .find(|(kind, method, _)| *kind == spec.handle.name && *method == m)
+                    .map(|(_, _, keyword)| *keyword)
+                    .filter(|keyword| !self.passes_keyword(call, keyword));
                 candidate = Some(Candidate {
                     span: at,
                     form: spec.form,
@@ -1895,6 +1923,7 @@ impl<'a, 't> Lower<'a, 't> {
                     api: api_text(self.text(func)),
                     via: None,
                     pool: receiver.map(|r| self.text(r).to_string()),
+                    waits_forever_without,
                 });
             }
         }
@@ -1907,6 +1936,7 @@ impl<'a, 't> Lower<'a, 't> {
                     api: api_text(self.text(func)),
                     via: None,
                     pool: None,
+                    waits_forever_without: None,
                 });
             } else if let Some(spec) = (func.kind() == "identifier")
                 .then(|| {
@@ -1924,6 +1954,7 @@ impl<'a, 't> Lower<'a, 't> {
                     api: api_text(self.text(func)),
                     via: None,
                     pool: None,
+                    waits_forever_without: None,
                 });
             }
         }
@@ -1958,6 +1989,7 @@ impl<'a, 't> Lower<'a, 't> {
                         api: api_text(self.text(func)),
                         via: Some(summary.origin.clone()),
                         pool: None,
+                        waits_forever_without: None,
                     });
                 }
             }

@@ -1128,6 +1128,8 @@ pub(crate) struct AcqMeta {
     pub attr: Option<String>,
     /// The pool object it is taken from, as written, when it is a pool's method.
     pub pool: Option<String>,
+    /// The timeout keyword the acquiring call leaves out (CL012).
+    pub waits_forever_without: Option<&'static str>,
 }
 
 /// What an `await` waits for (CL006): slow unrelated work, or a connection of a pool.
@@ -1344,6 +1346,7 @@ impl Lowered {
                 stored: out.stored,
                 pool: meta.pool,
                 held_across,
+                waits_forever_without: meta.waits_forever_without.map(str::to_string),
             });
         }
         FunctionSummary {
