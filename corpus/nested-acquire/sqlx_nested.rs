@@ -1,7 +1,7 @@
 // A second connection from the same sqlx pool while a connection or transaction is still held:
 // directly, with the pool as executor, through a helper that takes `&PgPool`, and through a
 // method that acquires from its `self.pool` field.
-// confirm: none
+// confirm: sqlx-postgres
 use sqlx::pool::PoolConnection;
 use sqlx::{PgPool, Postgres};
 

@@ -21,7 +21,17 @@ pub enum Class {
     Normal,
     Exception,
     Finalizer,
+    Deadlock,
+    Starvation,
 }
+
+pub const CLASSES: [Class; 5] = [
+    Class::Normal,
+    Class::Exception,
+    Class::Finalizer,
+    Class::Deadlock,
+    Class::Starvation,
+];
 
 impl Class {
     fn describe(self) -> &'static str {
@@ -29,14 +39,30 @@ impl Class {
             Class::Normal => "leak at a normal exit",
             Class::Exception => "leak on exception",
             Class::Finalizer => "release by a finalizer",
+            Class::Deadlock => "deadlock on a pool of one (nested acquire)",
+            Class::Starvation => "starvation (connection held across an await)",
         }
     }
     fn codes(self) -> &'static [&'static str] {
         match self {
-            Class::Normal => &["CL001", "CL008"],
+            Class::Normal => &["CL001", "CL008", "CL009"],
             Class::Exception => &["CL002"],
             Class::Finalizer => &["CL003"],
+            Class::Deadlock => &["CL007"],
+            Class::Starvation => &["CL006"],
         }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Class::Normal => "normal",
+            Class::Exception => "exception",
+            Class::Finalizer => "finalizer",
+            Class::Deadlock => "deadlock",
+            Class::Starvation => "starvation",
+        }
+    }
+    fn from_name(name: &str) -> Option<Class> {
+        CLASSES.into_iter().find(|c| c.name() == name)
     }
 }
 
@@ -55,12 +81,14 @@ pub fn code_kind(code: &str) -> CodeKind {
         "CL001" | "CL008" => CodeKind::Leak(Class::Normal),
         "CL002" => CodeKind::Leak(Class::Exception),
         "CL003" => CodeKind::Leak(Class::Finalizer),
+        // A forgotten connection (mem::forget, leak()) is never given back: a leak at a normal
+        // exit, seen as a connection still checked out after the call.
+        "CL009" => CodeKind::Leak(Class::Normal),
+        "CL007" => CodeKind::Leak(Class::Deadlock),
+        "CL006" => CodeKind::Leak(Class::Starvation),
         "CL005" => {
             CodeKind::NotYet("pool created per call (more connections than the pool's maximum)")
         }
-        "CL006" => CodeKind::NotYet("starvation (connection held across an await)"),
-        "CL007" => CodeKind::NotYet("deadlock (nested acquire on a pool of one)"),
-        "CL009" => CodeKind::NotYet("forgotten connection"),
         "CL004" | "CL010" | "CL011" => CodeKind::Config,
         _ => CodeKind::Unknown,
     }
@@ -155,6 +183,8 @@ pub fn runtime_label(result: &FnResult) -> String {
                 "normal" => "leak: normal exit",
                 "exception" => "leak: on exception",
                 "finalizer" => "finalizer-only release",
+                "deadlock" => "deadlock on a pool of one",
+                "starvation" => "starvation",
                 other => other,
             })
             .collect::<Vec<_>>()
@@ -223,6 +253,25 @@ fn run_notes(result: &FnResult) -> Vec<String> {
                 "{label}: a leak owned by `{owner}` (its own verdict covers it)"
             ));
         }
+        // The Rust runner describes each run itself.
+        if let (Some(kind), Some(note)) = (
+            run.get("kind").and_then(|v| v.as_str()),
+            run.get("note").and_then(|v| v.as_str()),
+        ) {
+            let what = run.get("exception").and_then(|v| v.as_str()).unwrap_or("");
+            let at = match run.get("fault_at").and_then(|v| v.as_u64()) {
+                Some(i) => format!(" (fault at statement {i})"),
+                None => String::new(),
+            };
+            let text = [note, what]
+                .into_iter()
+                .filter(|t| !t.is_empty())
+                .collect::<Vec<_>>()
+                .join("; ");
+            if !text.is_empty() {
+                notes.insert(format!("{kind} run{at}: {text}"));
+            }
+        }
         if run.get("transferred").and_then(|v| v.as_u64()).unwrap_or(0) > 0
             && run.get("fault_at").is_none_or(|v| v.is_null())
         {
@@ -272,11 +321,22 @@ pub fn compare_function(
         row.counts.errors = 1;
         return row;
     }
+    let measured: BTreeSet<Class> = result
+        .measured
+        .iter()
+        .filter_map(|c| Class::from_name(c))
+        .collect();
     let mut by_class: BTreeMap<Class, Vec<&Finding>> = BTreeMap::new();
     let mut problems = Vec::new();
     for f in findings {
         match code_kind(&f.code) {
-            CodeKind::Leak(c) => by_class.entry(c).or_default().push(f),
+            CodeKind::Leak(c) if measured.contains(&c) => by_class.entry(c).or_default().push(f),
+            CodeKind::Leak(c) => problems.push(format!(
+                "{} (line {}) needs the runtime verdict `{}`, which this runtime does not produce",
+                f.code,
+                f.line,
+                c.describe()
+            )),
             CodeKind::NotYet(kind) => problems.push(format!(
                 "{} (line {}) needs the runtime verdict `{kind}`, which the harness does not produce yet",
                 f.code, f.line
@@ -288,15 +348,10 @@ pub fn compare_function(
     let runtime: BTreeSet<Class> = result
         .classes
         .iter()
-        .filter_map(|c| match c.as_str() {
-            "normal" => Some(Class::Normal),
-            "exception" => Some(Class::Exception),
-            "finalizer" => Some(Class::Finalizer),
-            _ => None,
-        })
+        .filter_map(|c| Class::from_name(c))
         .collect();
     let mut parts = Vec::new();
-    for class in [Class::Normal, Class::Exception, Class::Finalizer] {
+    for class in CLASSES.into_iter().filter(|c| measured.contains(c)) {
         let s = by_class.get(&class);
         let r = runtime.contains(&class);
         match (s, r) {

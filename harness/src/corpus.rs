@@ -75,7 +75,8 @@ pub const RUNTIMES: &[RuntimeSpec] = &[
         support: Support::Yes,
         needs_pg: false,
     },
-    // Later: runtimes that exist in the design but that no corpus file uses yet.
+    // Python runtimes of the design that the driver does not run yet (Support::NotYet), and the
+    // Rust runtimes (harness/rust/; r2d2-postgres not yet).
     RuntimeSpec {
         name: "aiopg",
         lang: Lang::Python,
@@ -103,19 +104,19 @@ pub const RUNTIMES: &[RuntimeSpec] = &[
     RuntimeSpec {
         name: "sqlx-sqlite",
         lang: Lang::Rust,
-        support: Support::NotYet,
+        support: Support::Yes,
         needs_pg: false,
     },
     RuntimeSpec {
         name: "sqlx-postgres",
         lang: Lang::Rust,
-        support: Support::NotYet,
+        support: Support::Yes,
         needs_pg: true,
     },
     RuntimeSpec {
         name: "r2d2-sqlite",
         lang: Lang::Rust,
-        support: Support::NotYet,
+        support: Support::Yes,
         needs_pg: false,
     },
     RuntimeSpec {
@@ -127,13 +128,13 @@ pub const RUNTIMES: &[RuntimeSpec] = &[
     RuntimeSpec {
         name: "deadpool-postgres",
         lang: Lang::Rust,
-        support: Support::NotYet,
+        support: Support::Yes,
         needs_pg: true,
     },
     RuntimeSpec {
         name: "bb8-postgres",
         lang: Lang::Rust,
-        support: Support::NotYet,
+        support: Support::Yes,
         needs_pg: true,
     },
 ];

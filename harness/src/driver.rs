@@ -32,9 +32,13 @@ pub struct FnResult {
     pub name: String,
     /// "leak", "clean", "error"
     pub verdict: String,
-    /// "normal" (a leak at a normal exit: CL001/CL008), "exception" (only when it raised: CL002)
+    /// "normal" (a leak at a normal exit: CL001/CL008/CL009), "exception" (only when it raised:
+    /// CL002), "finalizer" (CL003), "deadlock" (CL007), "starvation" (CL006)
     #[serde(default)]
     pub classes: Vec<String>,
+    /// The classes this runtime measured for the function (the Python driver: the first three).
+    #[serde(default = "python_classes")]
+    pub measured: Vec<String>,
     #[serde(default)]
     pub runs: Vec<serde_json::Value>,
     #[serde(default)]
@@ -66,6 +70,8 @@ pub struct Job {
     pub abs: PathBuf,
     pub runtime: String,
     pub pg: Option<PgInfo>,
+    /// The program that runs the case (the built Rust case binary); None: the Python driver.
+    pub program: Option<PathBuf>,
 }
 
 #[derive(Clone, Serialize)]
@@ -155,11 +161,16 @@ pub fn run_file(job: &Job, s: &Settings) -> FileRun {
     run
 }
 
+fn python_classes() -> Vec<String> {
+    ["normal", "exception", "finalizer"].map(String::from).to_vec()
+}
+
 fn error_result(name: &str, message: &str) -> FnResult {
     FnResult {
         name: name.to_string(),
         verdict: "error".into(),
         classes: vec![],
+        measured: python_classes(),
         runs: vec![],
         error: Some(message.to_string()),
         traceback: None,
@@ -199,8 +210,16 @@ fn one_driver(
         .append(true)
         .open(log_path)
         .map_err(|e| format!("{}: {e}", log_path.display()))?;
-    let mut child = Command::new(&s.python)
-        .arg(&s.driver)
+    let mut command = match &job.program {
+        Some(program) => Command::new(program),
+        None => {
+            let mut c = Command::new(&s.python);
+            c.arg(&s.driver);
+            c
+        }
+    };
+    let program = job.program.as_ref().unwrap_or(&s.python).clone();
+    let mut child = command
         .arg(&job_path)
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .env("PYTHONUNBUFFERED", "1")
@@ -209,7 +228,7 @@ fn one_driver(
         .stderr(Stdio::from(log))
         .process_group(0)
         .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", s.python.display()))?;
+        .map_err(|e| format!("cannot start {}: {e}", program.display()))?;
     let pgid = child.id();
     cleanup::register_group(pgid);
     let stdout = child.stdout.take().ok_or("no stdout")?;

@@ -18,6 +18,7 @@ mod corpus;
 mod driver;
 mod pg;
 mod python;
+mod rust_cases;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -292,6 +293,71 @@ fn run(args: &Args) -> Result<i32, String> {
     };
     let t_venv = t2.elapsed();
 
+    // The Rust cases: every confirmable Rust file is compiled into one crate (whatever the
+    // filter, so that the build stays cached), built against the real pool crates.
+    let t_rust = Instant::now();
+    let mut rust_program = None;
+    let mut rust_errors: BTreeMap<String, String> = BTreeMap::new();
+    if jobs.iter().any(|(i, _)| files[*i].lang == Lang::Rust) {
+        let mut included = Vec::new();
+        for (i, f) in files.iter().enumerate() {
+            let Some(rt) = f.runtime.as_deref().and_then(rust_cases::rust_runtime) else {
+                continue;
+            };
+            if f.lang != Lang::Rust {
+                continue;
+            }
+            let text = std::fs::read_to_string(&f.abs)
+                .map_err(|e| format!("{}: {e}", f.abs.display()))?;
+            match rust_cases::functions(&text) {
+                Ok(functions) => included.push(rust_cases::Included {
+                    file_id: format!("p{:02}", i + 1),
+                    abs: f.abs.clone(),
+                    runtime: rt,
+                    functions,
+                }),
+                Err(e) => {
+                    rust_errors.insert(f.rel.clone(), e);
+                }
+            }
+        }
+        let generated = rust_cases::generate(&included)?;
+        eprintln!("harness: building the Rust cases (log: logs/rust-build.log)");
+        match rust_cases::build(&root, &out, &generated, &logs.join("rust-build.log")) {
+            Ok(binary) => rust_program = Some(binary),
+            Err((message, culprits)) => {
+                for f in &files {
+                    if f.lang != Lang::Rust {
+                        continue;
+                    }
+                    let own = culprits.iter().any(|c| c == &f.abs);
+                    let why = if own || culprits.is_empty() {
+                        message.clone()
+                    } else {
+                        "not run: the Rust case crate did not build (errors in other files)".into()
+                    };
+                    rust_errors.entry(f.rel.clone()).or_insert(why);
+                }
+            }
+        }
+    }
+    let t_rust = t_rust.elapsed();
+    // Rust files that cannot run get their error row instead of a job.
+    jobs.retain(|(i, _)| {
+        let f = &files[*i];
+        match rust_errors.get(&f.rel) {
+            Some(e) if f.lang == Lang::Rust => {
+                let row = Row::error(&f.rel, "*", e.clone());
+                if let Some((_, counts)) = file_counts.get_mut(&f.rel) {
+                    counts.add(&row.counts);
+                }
+                rows.entry(f.rel.clone()).or_default().push(row);
+                false
+            }
+            _ => true,
+        }
+    });
+
     // Run the drivers, `jobs` files at a time.
     let t3 = Instant::now();
     let settings = Arc::new(driver::Settings {
@@ -315,6 +381,10 @@ fn run(args: &Args) -> Result<i32, String> {
                     abs: f.abs.clone(),
                     runtime: spec.name.to_string(),
                     pg: if spec.needs_pg { pg_info.clone() } else { None },
+                    program: match f.lang {
+                        Lang::Rust => rust_program.clone(),
+                        Lang::Python => None,
+                    },
                 }
             })
             .collect(),
@@ -350,7 +420,7 @@ fn run(args: &Args) -> Result<i32, String> {
     // Compare.
     let mut results = std::mem::take(&mut *results.lock().unwrap_or_else(|p| p.into_inner()));
     let mut used_limits = BTreeSet::new();
-    let mut file_reports = Vec::new();
+    let mut file_reports: BTreeMap<&str, Vec<serde_json::Value>> = BTreeMap::new();
     for (i, spec) in &jobs {
         let f = &files[*i];
         let run = results.remove(&f.rel).unwrap_or_default();
@@ -394,7 +464,7 @@ fn run(args: &Args) -> Result<i32, String> {
         for row in &file_rows {
             entry.1.add(&row.counts);
         }
-        file_reports.push(serde_json::json!({
+        file_reports.entry(f.lang.name()).or_default().push(serde_json::json!({
             "file": f.rel, "runtime": spec.name, "seconds": (run.seconds * 10.0).round() / 10.0,
             "error": run.file_error, "functions": file_rows,
         }));
@@ -429,7 +499,12 @@ fn run(args: &Args) -> Result<i32, String> {
         per_lang.entry(lang.name()).or_default().add(counts);
     }
     for row in &extra {
-        per_lang.entry("python").or_default().add(&row.counts);
+        let lang = if row.function.contains(".rs::") {
+            "rust"
+        } else {
+            "python"
+        };
+        per_lang.entry(lang).or_default().add(&row.counts);
     }
     let py = per_lang.remove("python").unwrap_or_default();
     let rs = per_lang.remove("rust").unwrap_or_default();
@@ -441,12 +516,12 @@ fn run(args: &Args) -> Result<i32, String> {
         "connlint": connlint.display().to_string(),
         "timing_seconds": {
             "static": secs(t_static), "postgres": secs(t_pg), "venv": secs(t_venv),
-            "drivers": secs(t_drivers), "total": secs(t0.elapsed()),
+            "rust_build": secs(t_rust), "drivers": secs(t_drivers), "total": secs(t0.elapsed()),
         },
         "known_runtime_limits": limits.iter().map(|l| serde_json::json!({
             "file": l.file, "function": l.function, "code": l.code, "reason": l.reason})).collect::<Vec<_>>(),
-        "python": { "counts": py, "files": file_reports },
-        "rust": { "counts": rs, "files": [] },
+        "python": { "counts": py, "files": file_reports.remove("python").unwrap_or_default() },
+        "rust": { "counts": rs, "files": file_reports.remove("rust").unwrap_or_default() },
         "total": total_counts,
         "rows_failing": all_rows.iter().filter(|r| r.failing).map(|r| format!("{}::{}", r.file, r.function)).collect::<Vec<_>>(),
     });
@@ -465,11 +540,12 @@ fn run(args: &Args) -> Result<i32, String> {
         total_counts.skipped_functions, total_counts.skipped_files
     );
     println!(
-        "harness: time {:.1} s (static {:.1} s, postgres {:.1} s, venv {:.1} s, drivers {:.1} s); report: {}",
+        "harness: time {:.1} s (static {:.1} s, postgres {:.1} s, venv {:.1} s, rust build {:.1} s, drivers {:.1} s); report: {}",
         t0.elapsed().as_secs_f64(),
         t_static.as_secs_f64(),
         t_pg.as_secs_f64(),
         t_venv.as_secs_f64(),
+        t_rust.as_secs_f64(),
         t_drivers.as_secs_f64(),
         report_path.display()
     );
