@@ -37,7 +37,9 @@ pub struct Outcome {
     /// `Err(e)` as text, or the panic's message.
     pub error: Option<String>,
     pub panicked: bool,
-    /// What the function returned, kept alive until the pool has been measured with it.
+    /// What the function returned, kept alive until the pool has been measured with it; never
+    /// read: dropping it is what matters.
+    #[allow(dead_code)]
     pub value: Option<Box<dyn Any + Send>>,
 }
 
