@@ -162,7 +162,9 @@ pub fn run_file(job: &Job, s: &Settings) -> FileRun {
 }
 
 fn python_classes() -> Vec<String> {
-    ["normal", "exception", "finalizer"].map(String::from).to_vec()
+    ["normal", "exception", "finalizer"]
+        .map(String::from)
+        .to_vec()
 }
 
 fn error_result(name: &str, message: &str) -> FnResult {

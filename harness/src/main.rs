@@ -307,8 +307,8 @@ fn run(args: &Args) -> Result<i32, String> {
             if f.lang != Lang::Rust {
                 continue;
             }
-            let text = std::fs::read_to_string(&f.abs)
-                .map_err(|e| format!("{}: {e}", f.abs.display()))?;
+            let text =
+                std::fs::read_to_string(&f.abs).map_err(|e| format!("{}: {e}", f.abs.display()))?;
             match rust_cases::functions(&text) {
                 Ok(functions) => included.push(rust_cases::Included {
                     file_id: format!("p{:02}", i + 1),
@@ -464,10 +464,13 @@ fn run(args: &Args) -> Result<i32, String> {
         for row in &file_rows {
             entry.1.add(&row.counts);
         }
-        file_reports.entry(f.lang.name()).or_default().push(serde_json::json!({
-            "file": f.rel, "runtime": spec.name, "seconds": (run.seconds * 10.0).round() / 10.0,
-            "error": run.file_error, "functions": file_rows,
-        }));
+        file_reports
+            .entry(f.lang.name())
+            .or_default()
+            .push(serde_json::json!({
+                "file": f.rel, "runtime": spec.name, "seconds": (run.seconds * 10.0).round() / 10.0,
+                "error": run.file_error, "functions": file_rows,
+            }));
         rows.insert(f.rel.clone(), file_rows);
     }
     // Every known limit must still be needed: a stale entry hides nothing and is removed.

@@ -138,7 +138,9 @@ fn borrows(ty: &syn::Type) -> bool {
         }
         rest = after;
     }
-    text.split('&').skip(1).any(|after| !after.trim_start().starts_with("'static"))
+    text.split('&')
+        .skip(1)
+        .any(|after| !after.trim_start().starts_with("'static"))
 }
 
 /// The functions of one case file, callable or skipped (with the reason).
@@ -279,7 +281,7 @@ pub fn generate(cases: &[Included]) -> Result<String, String> {
             };
             writeln!(
                 out,
-                "#[allow(clippy::needless_borrow, clippy::redundant_clone, unused_variables)]\nfn {wrapper}(pool: {}) -> support::BoxCall {{\n    {body}\n}}\n",
+                "#[allow(clippy::needless_borrow, clippy::redundant_clone, clippy::unit_arg)]\nfn {wrapper}(pool: {}) -> support::BoxCall {{\n    {body}\n}}\n",
                 case.runtime.pool_type
             )
             .map_err(|e| e.to_string())?;
@@ -322,7 +324,13 @@ pub fn build(
     let manifest = root.join("harness").join("rust").join("Cargo.toml");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let output = Command::new(&cargo)
-        .args(["build", "--locked", "--message-format", "short", "--manifest-path"])
+        .args([
+            "build",
+            "--locked",
+            "--message-format",
+            "short",
+            "--manifest-path",
+        ])
         .arg(&manifest)
         .env("CARGO_TARGET_DIR", &target)
         .env("CONNLINT_HARNESS_CASES", &cases)
@@ -405,7 +413,15 @@ impl Repo {
         let names: Vec<&str> = fns.iter().map(|f| f.info.name.as_str()).collect();
         assert_eq!(
             names,
-            ["helper", "by_ref", "sync_owned", "two", "state", "borrowed", "leaked"]
+            [
+                "helper",
+                "by_ref",
+                "sync_owned",
+                "two",
+                "state",
+                "borrowed",
+                "leaked"
+            ]
         );
         let h = by_name(&fns, "helper");
         assert_eq!(h.info.status, "skip-private");
@@ -419,7 +435,11 @@ impl Repo {
         assert!(!s.is_async && !s.returns_result);
         assert_eq!(s.args, ["pool.clone()", "false"]);
         for skipped in ["two", "state", "borrowed"] {
-            assert_eq!(by_name(&fns, skipped).info.status, "skip-cannot-call", "{skipped}");
+            assert_eq!(
+                by_name(&fns, skipped).info.status,
+                "skip-cannot-call",
+                "{skipped}"
+            );
         }
         assert_eq!(by_name(&fns, "leaked").info.status, "run");
     }
@@ -436,9 +456,9 @@ impl Repo {
         }])
         .expect("generates");
         assert!(text.contains("#[path = \"/c/x.rs\"]\nmod case_p03;"));
-        assert!(text.contains(
-            "support::Outcome::from_result(case_p03::by_ref(&pool, 1, \"x\").await)"
-        ));
+        assert!(
+            text.contains("support::Outcome::from_result(case_p03::by_ref(&pool, 1, \"x\").await)")
+        );
         assert!(text.contains(
             "support::blocking(move || support::Outcome::from_value(case_p03::sync_owned(pool.clone(), false)))"
         ));

@@ -165,7 +165,9 @@ impl Future for CatchUnwind {
 /// The entry point of the generated binary: `connlint-harness-cases <job.json>`.
 pub fn main(cases: &'static [Case]) -> std::process::ExitCode {
     let result = (|| -> Result<(), String> {
-        let path = std::env::args().nth(1).ok_or("usage: connlint-harness-cases JOB.json")?;
+        let path = std::env::args()
+            .nth(1)
+            .ok_or("usage: connlint-harness-cases JOB.json")?;
         let text = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
         let job: Job = serde_json::from_str(&text).map_err(|e| format!("{path}: {e}"))?;
         let case = find_case(cases, &job.case)?;
@@ -276,9 +278,7 @@ async fn run_case(case: &Case, job: &Job) -> Result<(), String> {
         Calls::SqlxPostgres(calls) => run_all(&pools::SqlxPg(target()?), calls, &ctx).await,
         Calls::SqlxSqlite(calls) => run_all(&pools::SqlxSqlite, calls, &ctx).await,
         Calls::R2d2Sqlite(calls) => run_all(&pools::R2d2Sqlite::default(), calls, &ctx).await,
-        Calls::DeadpoolPostgres(calls) => {
-            run_all(&pools::DeadpoolPg(target()?), calls, &ctx).await
-        }
+        Calls::DeadpoolPostgres(calls) => run_all(&pools::DeadpoolPg(target()?), calls, &ctx).await,
         Calls::Bb8Postgres(calls) => run_all(&pools::Bb8Pg(target()?), calls, &ctx).await,
     }
     Ok(())
@@ -384,8 +384,7 @@ async fn run_function<R: Runtime>(rt: &R, call: &Call<R::Pool>, ctx: &Ctx) -> Va
     emit(json!({"event": "run"}));
     let single = one_run(rt, call, ctx, "pool-of-one", 1, SHORT_ACQUIRE, None).await;
     let normal_timed_out = runs[0].acquire_timed_out || runs[0].exit == "deadline";
-    let deadlock =
-        (single.acquire_timed_out || single.exit == "deadline") && !normal_timed_out;
+    let deadlock = (single.acquire_timed_out || single.exit == "deadline") && !normal_timed_out;
     let single_time = single.seconds;
     let single_ok = single.exit == "return" && !single.acquire_timed_out;
     runs.push(single);
@@ -686,7 +685,10 @@ async fn concurrent_run<R: Runtime>(
     let verdict = match outs {
         Err(_) => {
             run.exit = "deadline";
-            Err(format!("{CONCURRENT} concurrent calls did not finish within {} s", limit.as_secs_f64()))
+            Err(format!(
+                "{CONCURRENT} concurrent calls did not finish within {} s",
+                limit.as_secs_f64()
+            ))
         }
         Ok(outs) => {
             let failed = outs.iter().filter(|o| o.error.is_some()).count();
@@ -697,7 +699,12 @@ async fn concurrent_run<R: Runtime>(
                 single * 1000.0
             ));
             if failed > 0 {
-                Err(format!("{failed} of {CONCURRENT} concurrent calls failed: {}", outs.iter().find_map(|o| o.error.clone()).unwrap_or_default()))
+                Err(format!(
+                    "{failed} of {CONCURRENT} concurrent calls failed: {}",
+                    outs.iter()
+                        .find_map(|o| o.error.clone())
+                        .unwrap_or_default()
+                ))
             } else if ratio >= f64::from(CONCURRENT) - 0.5 {
                 Ok(true)
             } else if ratio < 1.5 {

@@ -103,7 +103,11 @@ async fn forward(
     r
 }
 
-async fn client_to_server<R, W>(read: &mut R, write: &mut W, state: &Mutex<State>) -> std::io::Result<()>
+async fn client_to_server<R, W>(
+    read: &mut R,
+    write: &mut W,
+    state: &Mutex<State>,
+) -> std::io::Result<()>
 where
     R: AsyncReadExt + Unpin,
     W: AsyncWriteExt + Unpin,
@@ -207,7 +211,10 @@ mod tests {
         let state = armed(Some(1));
         assert_eq!(rewrite(b'Q', b"\0".to_vec(), &state), b"\0".to_vec());
         state.lock().unwrap_or_else(|p| p.into_inner()).armed = false;
-        assert_eq!(rewrite(b'Q', b"select 1\0".to_vec(), &state), b"select 1\0".to_vec());
+        assert_eq!(
+            rewrite(b'Q', b"select 1\0".to_vec(), &state),
+            b"select 1\0".to_vec()
+        );
         assert_eq!(state.lock().unwrap_or_else(|p| p.into_inner()).count, 0);
     }
 }
