@@ -1243,6 +1243,30 @@ fn pool_limits_of_the_configuration_apply_to_rust_files() {
 }
 
 #[test]
+fn a_budget_of_many_pools_names_the_largest_and_sums_the_rest() {
+    let dir = tempdir();
+    let mut text = String::from("from psycopg2.pool import ThreadedConnectionPool\n\n");
+    for i in 0..12 {
+        let size = if i == 11 { 50 } else { 20 };
+        text.push_str(&format!(
+            "POOL_{i} = ThreadedConnectionPool(1, {size}, \"dbname=app\")\n"
+        ));
+    }
+    write(dir.path(), "pools.py", &text);
+    let run = connlint(dir.path(), &["check", "--no-cache", "--format", "json"]);
+    let findings = run.json()["findings"].as_array().unwrap().clone();
+    let budget: Vec<&serde_json::Value> =
+        findings.iter().filter(|f| f["code"] == "CL011").collect();
+    assert_eq!(budget.len(), 12, "{}", run.stdout);
+    let message = budget[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("270 connections")
+            && message.contains("(50 + 20 + 20 + 20 + 20 + 20 + 20 + 20 + 80 from 4 more pools)"),
+        "{message}"
+    );
+}
+
+#[test]
 fn the_analysis_cache_speeds_up_runs_without_changing_their_results() {
     let dir = tempdir();
     let db = "\

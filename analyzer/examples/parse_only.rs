@@ -1,5 +1,7 @@
-//! The speed floor for `bench/run.sh`: read every `.py` file under the given folders and parse
-//! it with tree-sitter-python, in parallel, doing nothing else. Prints files, lines and bytes.
+//! The speed floor for `bench/run.sh` and `bench/compare.sh`: read every `.py` file under the
+//! given folders and parse it with tree-sitter-python, and every `.rs` file with syn (with span
+//! locations, as the analyzer does), in parallel, doing nothing else. Prints files, lines and
+//! bytes.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -14,7 +16,9 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
         let path = entry.path();
         match entry.file_type() {
             Ok(t) if t.is_dir() => collect(&path, out),
-            Ok(t) if t.is_file() && path.extension().is_some_and(|e| e == "py") => out.push(path),
+            Ok(t) if t.is_file() && path.extension().is_some_and(|e| e == "py" || e == "rs") => {
+                out.push(path)
+            }
             _ => {}
         }
     }
@@ -39,7 +43,12 @@ fn main() {
             let (Some(parser), Ok(text)) = (parser.as_mut(), std::fs::read_to_string(path)) else {
                 return;
             };
-            if let Some(tree) = parser.parse(&text, None) {
+            if path.extension().is_some_and(|e| e == "rs") {
+                if let Ok(file) = syn::parse_file(&text) {
+                    std::hint::black_box(file.items.len());
+                }
+                proc_macro2::extra::invalidate_current_thread_spans();
+            } else if let Some(tree) = parser.parse(&text, None) {
                 std::hint::black_box(tree.root_node().child_count());
             }
             lines.fetch_add(text.lines().count(), Ordering::Relaxed);

@@ -71,6 +71,9 @@ struct Term<'a> {
     at_least: bool,
 }
 
+/// How many pools a finding names in its sum; the others are added up as one number.
+const SHOWN_TERMS: usize = 8;
+
 impl Rule for ConnectionBudgetExceeded {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
@@ -116,14 +119,31 @@ impl Rule for ConnectionBudgetExceeded {
             } else {
                 ""
             };
-            let sum = terms
+            // The largest contributions by name; a long tail is summed up (a monorepo can have
+            // thousands of pools, and every one of them gets this message).
+            let mut shown: Vec<&Term> = terms.iter().collect();
+            if shown.len() > SHOWN_TERMS {
+                shown.sort_by_key(|t| std::cmp::Reverse(t.max.saturating_mul(t.copies)));
+            }
+            let rest = shown.split_off(shown.len().min(SHOWN_TERMS));
+            let rest_sum: u64 = rest
                 .iter()
-                .map(|t| match t.copies {
-                    1 => t.max.to_string(),
-                    n => format!("{n} x {}", t.max),
-                })
-                .collect::<Vec<_>>()
-                .join(" + ");
+                .map(|t| t.max.saturating_mul(t.copies))
+                .fold(0, u64::saturating_add);
+            let tail = |shown: String| match rest.len() {
+                0 => shown,
+                n => format!("{shown} + {rest_sum} from {n} more pools"),
+            };
+            let sum = tail(
+                shown
+                    .iter()
+                    .map(|t| match t.copies {
+                        1 => t.max.to_string(),
+                        n => format!("{n} x {}", t.max),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" + "),
+            );
             let processes = match limits.processes {
                 0 | 1 => format!("({sum})"),
                 n => format!("{n} processes x ({sum})"),
@@ -132,7 +152,7 @@ impl Rule for ConnectionBudgetExceeded {
                 "{database} pools may open {bound}{total} connections, above max-connections = {}: {processes}",
                 limits.max_connections
             );
-            let parts = terms
+            let parts = shown
                 .iter()
                 .map(|t| {
                     let name = t.pool.binding.as_deref().unwrap_or(&t.pool.function);
@@ -150,6 +170,7 @@ impl Rule for ConnectionBudgetExceeded {
                 })
                 .collect::<Vec<_>>()
                 .join("; ");
+            let parts = tail(parts);
             for (i, term) in terms.iter().enumerate() {
                 let mut finding = pool_finding(
                     &Self::META,

@@ -57,33 +57,65 @@ pub(crate) fn analyze_crate(
     use rayon::prelude::*;
     let modules: Vec<String> = files.iter().map(|f| module_of(f.path)).collect();
     let mut ext = Exports::new();
-    let mut results = Vec::new();
-    for _ in 0..MAX_ROUNDS {
-        let round: Vec<(FileAnalysis, Exports)> = files
-            .par_iter()
-            .zip(&modules)
-            .map(|(f, m)| analyze_in_crate(f.text, m, &ext, declared))
-            .collect();
-        let mut next = Exports::new();
-        let mut clashing = Vec::new();
-        for (_, exports) in &round {
-            for (key, facts) in exports {
-                // Ex) two types named `Repo` in different modules: which one is unknown.
-                if next.insert(key.clone(), facts.clone()).is_some() {
-                    clashing.push(key.clone());
-                }
-            }
-        }
-        for key in clashing {
-            next.remove(&key);
-        }
-        results = round.into_iter().map(|(a, _)| a).collect();
+    let mut round: Vec<(FileAnalysis, Exports)> = files
+        .par_iter()
+        .zip(&modules)
+        .map(|(f, m)| analyze_in_crate(f.text, m, &ext, declared))
+        .collect();
+    for _ in 1..MAX_ROUNDS {
+        let next = merge_exports(&round);
         if next == ext {
             break;
         }
+        // Only a file that names a changed export (a function, a method: its last path
+        // segment) can see the change: the others would come out the same.
+        let changed: std::collections::HashSet<String> = next
+            .iter()
+            .filter(|(k, v)| ext.get(*k) != Some(*v))
+            .map(|(k, _)| k)
+            .chain(ext.keys().filter(|k| !next.contains_key(*k)))
+            .map(|k| k.rsplit("::").next().unwrap_or(k).to_string())
+            .collect();
         ext = next;
+        let todo: Vec<usize> = (0..files.len())
+            .into_par_iter()
+            .filter(|&i| crate::python::words(files[i].text).any(|(_, w)| changed.contains(w)))
+            .collect();
+        if todo.is_empty() {
+            break;
+        }
+        let fresh: Vec<(usize, (FileAnalysis, Exports))> = todo
+            .par_iter()
+            .map(|&i| {
+                (
+                    i,
+                    analyze_in_crate(files[i].text, &modules[i], &ext, declared),
+                )
+            })
+            .collect();
+        for (i, r) in fresh {
+            round[i] = r;
+        }
     }
-    results
+    round.into_iter().map(|(a, _)| a).collect()
+}
+
+/// The exports of every file of a crate; a path two files both export (two types named `Repo`
+/// in different modules) is left out, since which one a call means is unknown.
+fn merge_exports(round: &[(FileAnalysis, Exports)]) -> Exports {
+    let mut next = Exports::new();
+    let mut clashing = Vec::new();
+    for (_, exports) in round {
+        for (key, facts) in exports {
+            if next.insert(key.clone(), facts.clone()).is_some() {
+                clashing.push(key.clone());
+            }
+        }
+    }
+    for key in clashing {
+        next.remove(&key);
+    }
+    next
 }
 
 /// The module path of a file of a crate: `src/db.rs` and `src/db/mod.rs` -> `db`, `src/lib.rs`
