@@ -24,10 +24,12 @@ import os
 import signal
 import sqlite3
 import sys
+import threading
 import time
 import traceback
 import types
 import warnings
+import weakref
 
 # --------------------------------------------------------------------------------------------
 # Output channel: events go to a private copy of fd 1; fd 1 itself becomes stderr so that any
@@ -183,6 +185,180 @@ class Tracker:
 
 
 TRACKER = Tracker()
+
+
+# --------------------------------------------------------------------------------------------
+# Pools the case builds itself (CL005). Their constructors are hooked (psycopg2
+# AbstractConnectionPool, psycopg_pool ConnectionPool, asyncpg Pool, SQLAlchemy create_engine);
+# pools built while `enabled` (from the import of the case to the end of its call; the harness's
+# own pool is built before) are recorded here, by weak reference where the class allows, so a
+# pool the case drops is freed as it would be in production. Their connections are not tracked
+# for leaks: a normal/fault run subtracts their open connections from the backends it counts,
+# and closes what is left at the end of the run. The per-call-pool run (run_per_call) counts
+# them and the server connections they open.
+class CasePools:
+    def __init__(self):
+        self.enabled = False
+        self.call = 0
+        self.items = []
+
+    def add(self, obj, library, max_size):
+        if not self.enabled:
+            return None
+        try:
+            ref = weakref.ref(obj)
+        except TypeError:  # asyncpg's Pool has __slots__ without __weakref__: held strongly
+            ref = (lambda o=obj: o)
+        item = {"ref": ref, "library": library, "max": max_size, "call": self.call,
+                "index": len(self.items)}
+        self.items.append(item)
+        return item
+
+    def live(self):
+        for item in self.items:
+            obj = item["ref"]()
+            if obj is not None:
+                yield item, obj
+
+    def by_pool_id(self):
+        """id(pool object) -> item; for SQLAlchemy the engine's current pool."""
+        out = {}
+        for item, obj in self.live():
+            out[id(obj)] = item
+            if item["library"] == "sqlalchemy":
+                out[id(obj.pool)] = item
+        return out
+
+    def open_connections(self):
+        """Server connections the case's own pools hold open (idle or checked out), from the
+        libraries' statistics."""
+        total = 0
+        for item, obj in self.live():
+            with contextlib.suppress(Exception):
+                total += _case_pool_open(item["library"], obj)
+        return total
+
+    def close_all(self):
+        for item, obj in list(self.live()):
+            with contextlib.suppress(Exception):
+                _case_pool_close(item["library"], obj)
+        self.items = []
+        self.enabled = False
+        self.call = 0
+
+
+def _case_pool_open(library, obj):
+    if library == "psycopg2":
+        return 0 if obj.closed else len(obj._pool) + len(obj._used)
+    if library == "psycopg_pool":
+        return 0 if obj.closed else obj.get_stats().get("pool_size", 0)
+    if library == "asyncpg":
+        return 0 if obj._closed else obj.get_size()
+    if library == "sqlalchemy":
+        pool = obj.pool
+        return sum(getattr(pool, m)() for m in ("checkedin", "checkedout") if hasattr(pool, m))
+    return 0
+
+
+def _case_pool_close(library, obj):
+    if library == "psycopg2":
+        if not obj.closed:
+            obj.closeall()
+    elif library == "psycopg_pool":
+        obj.close(timeout=1.0)
+    elif library == "asyncpg":
+        if not obj._closed:
+            obj.terminate()
+    elif library == "sqlalchemy":
+        obj.dispose()
+
+
+CASE_POOLS = CasePools()
+
+
+class PerCall:
+    """The per-call-pool run's record of server connections: every connection a library opens
+    while `active` (hooked at psycopg2.connect, psycopg.Connection.connect and
+    asyncpg.connection.connect) is an event with the backend PID the library reports, who
+    opened it, and the call it happened in; at each such event (while the new connection is
+    open) and around every call, the backends of the run's application_name are read from
+    pg_stat_activity. The two must agree (see run_per_call)."""
+
+    def __init__(self):
+        self.active = False
+        self.call = 0
+        self.events = []
+        self.errors = []
+        self.seen = {}  # (pid, backend_start) -> the call during which the server first showed it
+        self.lock = threading.Lock()
+
+    def reset(self):
+        self.active = False
+        self.call = 0
+        self.events = []
+        self.errors = []
+        self.seen = {}
+
+    def snapshot(self):
+        with self.lock:
+            self._snapshot()
+
+    def _snapshot(self):
+        for ident in RUNTIME.monitor.backend_ids(RUNTIME.app):
+            self.seen.setdefault(ident, self.call)
+
+    def opened(self, pid_of, frame):
+        if not self.active:
+            return
+        with self.lock:
+            if not self.active:
+                return
+            try:
+                pid = pid_of()
+            except Exception:
+                pid = None
+            try:
+                direct, item = _who_opened(frame)
+            except Exception as exc:  # reported by the verdict, never into the case
+                self.errors.append(f"attributing a connection: {_describe_exc(exc)}")
+                direct, item = False, None
+            if direct:
+                by = "case"
+            elif item is None:
+                by = "other"
+            elif item["call"] == self.call:
+                by = "new-pool"
+            else:
+                by = "pool"
+            self.events.append({"call": self.call, "pid": pid, "by": by,
+                                "pool": None if item is None else item["index"]})
+            self._snapshot()
+
+
+PER_CALL = PerCall()
+_DRIVER_FILE = os.path.abspath(__file__)
+
+
+def _who_opened(frame):
+    """(opened directly by case code, the case pool that opened it or None): the first frame
+    outside this driver is the case (direct) or a library; a library frame whose `self` is a
+    pool the case built (or its SQLAlchemy engine's pool) names that pool."""
+    pools = CASE_POOLS.by_pool_id()
+    first = True
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if filename != _DRIVER_FILE:
+            if first:
+                first = False
+                if filename.startswith(CASE["corpus"]):
+                    return True, None
+            if filename.startswith(CASE["corpus"]):
+                return False, None
+            owner = frame.f_locals.get("self") if pools else None
+            if owner is not None and id(owner) in pools:
+                return False, pools[id(owner)]
+        frame = frame.f_back
+    return False, None
 CASE = {"path": None, "corpus": None, "qualnames": set()}
 
 
@@ -325,7 +501,7 @@ RUNTIME_LIBRARIES = {
     "psycopg2-pool": ("psycopg2",),
     "psycopg-pool": ("psycopg2", "psycopg"),
     "asyncpg": ("psycopg2", "asyncpg"),
-    "sqlalchemy": ("psycopg2", "sqlalchemy"),
+    "sqlalchemy": ("psycopg2", "psycopg", "sqlalchemy"),
 }
 
 
@@ -391,11 +567,22 @@ def _load_psycopg2():
         kwargs.setdefault("cursor_factory", Psycopg2FaultCursor)
         kwargs.setdefault("connection_factory", Psycopg2TrackedConnection)
         conn = real_connect(*args, **kwargs)
+        PER_CALL.opened(conn.get_backend_pid, sys._getframe(1))
         if _caller_is_case():
             TRACKER.add(conn, "psycopg2", pooled=False, pg=True)
         return conn
 
     psycopg2.connect = connect
+
+    # A pool is registered before its constructor opens `minconn` connections, so that those
+    # are attributed to it.
+    real_pool_init = psycopg2.pool.AbstractConnectionPool.__init__
+
+    def pool_init(self, minconn, maxconn, *args, **kwargs):
+        CASE_POOLS.add(self, "psycopg2", maxconn)
+        real_pool_init(self, minconn, maxconn, *args, **kwargs)
+
+    psycopg2.pool.AbstractConnectionPool.__init__ = pool_init
     return psycopg2
 
 
@@ -442,6 +629,26 @@ def _load_psycopg():
         return conn
 
     psycopg.connect = pg3_connect
+
+    # psycopg_pool opens its connections with `connection_class.connect` (in its worker threads)
+    real_classmethod_connect = psycopg.Connection.__dict__["connect"].__func__
+
+    def connection_connect(cls, *args, **kwargs):
+        conn = real_classmethod_connect(cls, *args, **kwargs)
+        PER_CALL.opened(lambda: conn.info.backend_pid, sys._getframe(1))
+        return conn
+
+    psycopg.Connection.connect = classmethod(connection_connect)
+
+    real_pool_init = psycopg_pool.ConnectionPool.__init__
+
+    def pool_init(self, *args, **kwargs):
+        item = CASE_POOLS.add(self, "psycopg_pool", None)
+        real_pool_init(self, *args, **kwargs)
+        if item is not None:
+            item["max"] = self.max_size
+
+    psycopg_pool.ConnectionPool.__init__ = pool_init
     return psycopg
 
 
@@ -487,7 +694,28 @@ def _load_asyncpg():
             TRACKER.released(connection)
             return await super().release(connection, timeout=timeout)
 
-    real_connect = asyncpg.connect
+    # asyncpg pools call `asyncpg.connection.connect` (looked up when the pool is built)
+    real_module_connect = asyncpg.connection.connect
+
+    async def counted_connect(*args, **kwargs):
+        frame = sys._getframe(1)
+        conn = await real_module_connect(*args, **kwargs)
+        PER_CALL.opened(conn.get_server_pid, frame)
+        return conn
+
+    asyncpg.connection.connect = counted_connect
+
+    real_pool_init = asyncpg.pool.Pool.__init__
+
+    def pool_init(self, *args, **kwargs):
+        item = CASE_POOLS.add(self, "asyncpg", None)
+        real_pool_init(self, *args, **kwargs)
+        if item is not None:
+            item["max"] = self._maxsize
+
+    asyncpg.pool.Pool.__init__ = pool_init
+
+    real_connect = counted_connect
 
     async def apg_connect(*args, **kwargs):
         kwargs.setdefault("connection_class", AsyncpgFaultConnection)
@@ -508,6 +736,21 @@ def _load_sqlalchemy():
     import sqlalchemy.orm
     import sqlalchemy.pool
     sqlalchemy = module
+
+    # An Engine is SQLAlchemy's pool holder: one built per call is a pool per call.
+    real_create_engine = sqlalchemy.create_engine
+
+    def create_engine(*args, **kwargs):
+        engine = real_create_engine(*args, **kwargs)
+        pool = engine.pool
+        max_size = None
+        if hasattr(pool, "size") and getattr(pool, "_max_overflow", -1) >= 0:
+            max_size = pool.size() + pool._max_overflow
+        CASE_POOLS.add(engine, "sqlalchemy", max_size)
+        return engine
+
+    sqlalchemy.create_engine = create_engine
+    sqlalchemy.engine.create_engine = create_engine
     return sqlalchemy
 
 
@@ -605,6 +848,17 @@ class Monitor:
                         " AND backend_type = 'client backend'", (app,))
             return cur.fetchone()[0]
 
+    def backend_ids(self, app):
+        """The client backends of `app` as (pid, backend_start): a backend's identity even if
+        the OS reuses its PID."""
+        if self.conn is None:
+            return set()
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT pid, backend_start::text FROM pg_stat_activity"
+                        " WHERE application_name = %s AND backend_type = 'client backend'",
+                        (app,))
+            return set(cur.fetchall())
+
     def terminate(self, app, wait=5.0):
         if self.conn is None:
             return
@@ -619,6 +873,13 @@ class Monitor:
 def _libpq_dsn(pg, app):
     return (f"host={pg['host']} port={pg['port']} dbname={pg['dbname']} user={pg['user']}"
             f" application_name={app}")
+
+
+def _pg_url(pg, app):
+    """The same as a URL, which psycopg2, psycopg, asyncpg and SQLAlchemy all accept; passed as
+    `url`, and set as DATABASE_URL for module-level code (a pool built at import)."""
+    return (f"postgresql://{pg['user']}@/{pg['dbname']}?host={pg['host']}&port={pg['port']}"
+            f"&application_name={app}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -639,6 +900,8 @@ class Runtime:
     def setup(self, app):
         self.app = app
         self.objects = {}
+        if self.job.get("pg"):
+            os.environ["DATABASE_URL"] = _pg_url(self.job["pg"], app)
 
     def args(self):
         return dict(self.objects)
@@ -714,13 +977,13 @@ class Sqlite3Runtime(Runtime):
 
 class Psycopg2Runtime(Runtime):
     name = "psycopg2"
-    provides = ("dsn", "pool")
+    provides = ("dsn", "pool", "url")
 
     def setup(self, app):
         super().setup(app)
         dsn = _libpq_dsn(self.job["pg"], app)
         self.pool = TrackedPsycopg2Pool(1, 3, dsn, cursor_factory=Psycopg2FaultCursor)
-        self.objects = {"dsn": dsn, "pool": self.pool}
+        self.objects = {"dsn": dsn, "pool": self.pool, "url": _pg_url(self.job["pg"], app)}
 
     def is_out(self, rec):
         if rec.pooled:
@@ -738,7 +1001,7 @@ class Psycopg2Runtime(Runtime):
 
 class PsycopgPoolRuntime(Runtime):
     name = "psycopg-pool"
-    provides = ("dsn", "pool")
+    provides = ("dsn", "pool", "url")
 
     def setup(self, app):
         super().setup(app)
@@ -749,7 +1012,7 @@ class PsycopgPoolRuntime(Runtime):
             kwargs={"cursor_factory": PsycopgFaultCursor})
         self.pool._clh_out = set()
         self.pool.open(wait=True, timeout=10.0)
-        self.objects = {"dsn": dsn, "pool": self.pool}
+        self.objects = {"dsn": dsn, "pool": self.pool, "url": _pg_url(self.job["pg"], app)}
 
     def is_out(self, rec):
         if rec.pooled:
@@ -772,7 +1035,7 @@ class PsycopgPoolRuntime(Runtime):
 
 class AsyncpgRuntime(Runtime):
     name = "asyncpg"
-    provides = ("dsn", "pool")
+    provides = ("dsn", "pool", "url")
     is_async = True
 
     async def asetup(self, app):
@@ -785,9 +1048,8 @@ class AsyncpgRuntime(Runtime):
             connection_class=AsyncpgFaultConnection, record_class=asyncpg.Record,
             connect=None, setup=None, init=None, reset=None, loop=None)
         await self.pool
-        dsn = (f"postgresql://{pg['user']}@/{pg['dbname']}?host={pg['host']}&port={pg['port']}"
-               f"&application_name={app}")
-        self.objects = {"dsn": dsn, "pool": self.pool}
+        dsn = _pg_url(pg, app)
+        self.objects = {"dsn": dsn, "pool": self.pool, "url": dsn}
 
     def is_out(self, rec):
         if rec.pooled:
@@ -806,7 +1068,7 @@ class AsyncpgRuntime(Runtime):
 
 class SqlalchemyRuntime(Runtime):
     name = "sqlalchemy"
-    provides = ("engine", "dsn")
+    provides = ("engine", "dsn", "url")
 
     def setup(self, app):
         super().setup(app)
@@ -836,7 +1098,8 @@ class SqlalchemyRuntime(Runtime):
         # inside the case (they would count as the case's statements).
         with self.engine.connect() as conn:
             conn.execute(sqlalchemy.text("SELECT 1"))
-        self.objects = {"engine": self.engine, "dsn": _libpq_dsn(pg, app)}
+        self.objects = {"engine": self.engine, "dsn": _libpq_dsn(pg, app),
+                        "url": _pg_url(pg, app)}
 
     def bind_module(self, module):
         # A module-level `sessionmaker()` left unbound is bound at the application's start-up
@@ -1149,7 +1412,9 @@ def measure(out, roots, producer):
         while True:
             lib = RUNTIME.library_counts()
             lib_idle = lib[1] if lib is not None else 0
-            pg_out = RUNTIME.monitor.backends(RUNTIME.app) - lib_idle
+            # connections of pools the case built itself are not tracked (CasePools)
+            case_pools = CASE_POOLS.open_connections()
+            pg_out = RUNTIME.monitor.backends(RUNTIME.app) - lib_idle - case_pools
             if pg_out == expected_pg or time.monotonic() > deadline:
                 break
             time.sleep(0.05)
@@ -1187,6 +1452,7 @@ def _finish_run():
     TRACKER.enabled = False
     gc.enable()
     try:
+        CASE_POOLS.close_all()
         RUNTIME.cleanup()
     finally:
         TRACKER.clear()
@@ -1194,6 +1460,7 @@ def _finish_run():
 
 
 def _prepare(entry, fault_at):
+    CASE_POOLS.enabled = True
     module = import_case(CASE["path"], JOB["file_id"])
     RUNTIME.bind_module(module)
     FAULT.reset(fault_at)
@@ -1339,6 +1606,190 @@ async def _run_body_async(entry, fault_at, producer_hint):
 
 
 # --------------------------------------------------------------------------------------------
+# The per-call-pool run (CL005): the function is called several times in ONE process and ONE
+# import of its module (module-level state persists, as in a server), and the harness counts the
+# pools each call builds and the server connections they open.
+PER_CALL_MIN_CALLS = 3
+PER_CALL_MAX_CALLS = 11
+
+
+def _per_call_begin(entry):
+    PER_CALL.reset()
+    CASE_POOLS.items = []
+    CASE_POOLS.call = 0
+    CASE_POOLS.enabled = True
+    try:
+        module = import_case(CASE["path"], JOB["file_id"])
+        RUNTIME.bind_module(module)
+        func, instance = resolve(module, entry["name"])
+    except Exception as exc:
+        raise HarnessError(f"per-call run: could not prepare the call: {_describe_exc(exc)}")
+    # the baseline: the harness's pool and whatever the import (module-level pools) opened
+    PER_CALL.snapshot()
+    PER_CALL.active = True
+    return module, func, instance
+
+
+def _per_call_start(k):
+    with PER_CALL.lock:
+        PER_CALL.call = k
+    CASE_POOLS.call = k
+
+
+def _per_call_after(k, module, instance, out, calls):
+    """Records call k: the pools it built, which of them it handed to its caller (reachable from
+    the return value, yielded items, the instance or the module's globals: a factory or a
+    cache), and their maximum sizes. Returns how many calls to make in all."""
+    PER_CALL.snapshot()
+    built = [item for item in CASE_POOLS.items if item["call"] == k]
+    live = {id(obj): item for item, obj in CASE_POOLS.live() if item["call"] == k}
+    roots = _roots(module, instance, out) + list(out.yielded)
+    kept_ids = reachable_targets(roots, set(live), RUNTIME.skip_ids())
+    kept = {live[i]["index"] for i in kept_ids}
+    for item in built:
+        item["kept"] = item["index"] in kept
+    calls.append({"call": k, "exit": out.exit, "exception": out.exception,
+                  "pools_built": len(built), "pools_kept": len(kept),
+                  "max_sizes": [item["max"] for item in built if not item["kept"]]})
+    out.value = None
+    out.yielded = []
+    if k > 1:
+        return None
+    sizes = calls[0]["max_sizes"]
+    if not sizes or any(m is None for m in sizes):
+        return PER_CALL_MIN_CALLS
+    return min(max(PER_CALL_MIN_CALLS, max(sizes) + 1), PER_CALL_MAX_CALLS)
+
+
+def _per_call_verdict(calls):
+    """per_call_pool when EVERY call built at least one pool it did not hand to its caller and
+    opened at least one server connection through such a pool, and the calls together opened
+    more server connections than the largest of those pools may hold (the harness makes
+    max_size + 1 calls, so one connection per call is enough); clean when no call after the
+    first built a pool it did not hand over. Anything in between is inconclusive (an error).
+    The connections are the PostgreSQL backends of the run's application_name that appeared
+    during the calls, and they must be exactly those the libraries reported opening."""
+    # A pool's worker thread may still be opening a connection the server already shows (a
+    # psycopg_pool filling itself in the background): wait for the library to report it
+    # (up to 3 s), as for the backends of a closed connection in `measure`.
+    deadline = time.monotonic() + 3.0
+    while True:
+        with PER_CALL.lock:
+            PER_CALL._snapshot()
+            server = {pid for (pid, _), call in PER_CALL.seen.items() if call > 0}
+            missing = server - {e["pid"] for e in PER_CALL.events}
+            if not missing or time.monotonic() > deadline:
+                PER_CALL.active = False
+                break
+        time.sleep(0.05)
+    if PER_CALL.errors:
+        raise HarnessError(f"per-call run: {PER_CALL.errors[0]}")
+    new = {ident for ident, call in PER_CALL.seen.items() if call > 0}
+    events = PER_CALL.events
+    server_pids = sorted(pid for pid, _ in new)
+    library_pids = sorted(e["pid"] for e in events)
+    if server_pids != library_pids:
+        raise HarnessError(
+            f"per-call run: pg_stat_activity shows {len(new)} new backend(s) {server_pids}, the"
+            f" libraries opened {len(events)} connection(s) {library_pids}")
+    not_kept = {item["index"] for item in CASE_POOLS.items if not item.get("kept", True)}
+    for c in calls:
+        c["connections"] = sum(1 for e in events if e["call"] == c["call"])
+        c["opened_by_its_pools"] = sum(1 for e in events if e["call"] == c["call"]
+                                       and e["by"] == "new-pool" and e["pool"] in not_kept)
+        c["pools_not_kept"] = c["pools_built"] - c["pools_kept"]
+    def per_call(key):
+        return "/".join(str(c[key]) for c in calls)
+
+    sizes = [m for c in calls for m in c["max_sizes"]]
+    largest = None if not sizes or any(m is None for m in sizes) else max(sizes)
+    total = sum(c["opened_by_its_pools"] for c in calls)
+    note = (f"{len(calls)} calls in one process: pools built {per_call('pools_built')}"
+            f" (handed to the caller {per_call('pools_kept')}), server connections opened by"
+            f" the others {per_call('opened_by_its_pools')} (pg_stat_activity)")
+    if sizes:
+        note += f", largest pool maximum {largest if largest is not None else 'unbounded'}"
+    record = {"kind": "per-call", "note": note, "calls": calls, "events": events,
+              "total_opened": total, "largest_max": largest}
+    if all(c["pools_not_kept"] == 0 for c in calls[1:]):
+        return False, record
+    if all(c["pools_not_kept"] >= 1 and c["opened_by_its_pools"] >= 1 for c in calls):
+        if largest is not None and total <= largest:
+            raise HarnessError(f"per-call run inconclusive: {note}; {total} connection(s) do not"
+                               f" exceed the pool maximum {largest}")
+        return True, record
+    raise HarnessError(f"per-call run inconclusive: {note}")
+
+
+def run_per_call(entry):
+    app = f"clh-{JOB['file_id']}-pc-{ENTRY_INDEX[entry['name']]:02d}"
+    if RUNTIME.is_async:
+        return asyncio.run(_run_per_call_async(entry, app))
+    RUNTIME.setup(app)
+    try:
+        module, func, instance = _per_call_begin(entry)
+        calls, n, k = [], PER_CALL_MIN_CALLS, 0
+        while k < n:
+            k += 1
+            emit(event="run", name=entry["name"], index=100 + k)
+            _per_call_start(k)
+            out = Outcome()
+            deadline = JOB["deadline"]
+            previous = signal.signal(signal.SIGALRM, _on_alarm)
+            signal.setitimer(signal.ITIMER_REAL, deadline)
+            try:
+                drive_sync(entry["kind"], func, call_args(func), out)
+            except HarnessDeadline:
+                raise HarnessError(f"per-call run: deadline of {deadline:g} s exceeded (hung)")
+            except HarnessError:
+                raise
+            except Exception as exc:
+                out.exit, out.exception = "raise", _describe_exc(exc)
+                exc.__traceback__ = None
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, previous)
+            n = _per_call_after(k, module, instance, out, calls) or n
+        return _per_call_verdict(calls)
+    finally:
+        PER_CALL.reset()
+        _finish_run()
+
+
+async def _run_per_call_async(entry, app):
+    await RUNTIME.asetup(app)
+    try:
+        module, func, instance = _per_call_begin(entry)
+        calls, n, k = [], PER_CALL_MIN_CALLS, 0
+        while k < n:
+            k += 1
+            emit(event="run", name=entry["name"], index=100 + k)
+            _per_call_start(k)
+            out = Outcome()
+            deadline = JOB["deadline"]
+            previous = signal.signal(signal.SIGALRM, _on_alarm)
+            signal.setitimer(signal.ITIMER_REAL, deadline + 2.0)
+            try:
+                await asyncio.wait_for(drive_async(entry["kind"], func, call_args(func), out),
+                                       deadline)
+            except (HarnessDeadline, asyncio.TimeoutError):
+                raise HarnessError(f"per-call run: deadline of {deadline:g} s exceeded (hung)")
+            except HarnessError:
+                raise
+            except Exception as exc:
+                out.exit, out.exception = "raise", _describe_exc(exc)
+                exc.__traceback__ = None
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, previous)
+            n = _per_call_after(k, module, instance, out, calls) or n
+        return _per_call_verdict(calls)
+    finally:
+        PER_CALL.reset()
+        _finish_run()
+
+
+# --------------------------------------------------------------------------------------------
 RANK = {"normal": 0, "exception": 1, "finalizer": 2}
 
 
@@ -1370,7 +1821,15 @@ def run_function(entry):
         emit(event="run", name=entry["name"], index=i)
         runs.append(run_once(entry, i, i, producer))
     classes = verdict(runs)
-    return {"verdict": "leak" if classes else "clean", "classes": classes, "runs": runs}
+    measured = ["normal", "exception", "finalizer"]
+    if RUNTIME.monitor is not None and RUNTIME.monitor.conn is not None:
+        measured.append("per_call_pool")
+        per_call, record = run_per_call(entry)
+        runs.append(record)
+        if per_call:
+            classes.append("per_call_pool")
+    return {"verdict": "leak" if classes else "clean", "classes": classes, "runs": runs,
+            "measured": measured}
 
 
 JOB = {}
@@ -1394,9 +1853,18 @@ def main():
         load_libraries(RUNTIME_LIBRARIES[JOB["runtime"]])
         monitor = Monitor(JOB["pg"]) if JOB.get("pg") and psycopg2 is not None else None
         RUNTIME = runtime_cls(JOB, monitor)
+        # module-level code may build a pool from DATABASE_URL: give this first import its own
+        # application_name and close what it opened
+        import_app = f"clh-{JOB['file_id']}-import"
+        if JOB.get("pg"):
+            os.environ["DATABASE_URL"] = _pg_url(JOB["pg"], import_app)
+        CASE_POOLS.enabled = True
         module = import_case(CASE["path"], JOB["file_id"])
         functions = enumerate_functions(module, CASE["path"], runtime_cls.provides)
         del module
+        CASE_POOLS.close_all()
+        if monitor is not None:
+            monitor.terminate(import_app)
     except BaseException as exc:  # noqa: BLE001 - reported, not raised
         emit(event="file-error", message=f"cannot import the case: {_describe_exc(exc)}",
              traceback=traceback.format_exc())

@@ -2,7 +2,9 @@
 //!
 //! A function's runtime verdict is a set of leak classes: `normal` (a connection was still
 //! checked out or open when the function returned: CL001, CL008), `exception` (only when it
-//! raised: CL002) and `finalizer` (given back only by a `__del__`/weakref.finalize: CL003). Each
+//! raised: CL002), `finalizer` (given back only by a `__del__`/weakref.finalize: CL003) and
+//! `per_call_pool` (every one of several calls in one process built a pool it did not hand over
+//! and opened server connections through it, more in all than that pool's maximum: CL005). Each
 //! class is compared on its own: static and runtime agree (confirmed), the
 //! static finding has no runtime leak (refuted), or the runtime leak has no static finding
 //! (missed). A disagreement is accepted only when the corpus records it (`expect-spurious` on
@@ -23,14 +25,16 @@ pub enum Class {
     Finalizer,
     Deadlock,
     Starvation,
+    PerCallPool,
 }
 
-pub const CLASSES: [Class; 5] = [
+pub const CLASSES: [Class; 6] = [
     Class::Normal,
     Class::Exception,
     Class::Finalizer,
     Class::Deadlock,
     Class::Starvation,
+    Class::PerCallPool,
 ];
 
 impl Class {
@@ -41,6 +45,9 @@ impl Class {
             Class::Finalizer => "release by a finalizer",
             Class::Deadlock => "deadlock on a pool of one (nested acquire)",
             Class::Starvation => "starvation (connection held across an await)",
+            Class::PerCallPool => {
+                "pool built per call (more server connections than the pool's maximum)"
+            }
         }
     }
     fn codes(self) -> &'static [&'static str] {
@@ -50,6 +57,7 @@ impl Class {
             Class::Finalizer => &["CL003"],
             Class::Deadlock => &["CL007"],
             Class::Starvation => &["CL006"],
+            Class::PerCallPool => &["CL005"],
         }
     }
     pub fn name(self) -> &'static str {
@@ -59,6 +67,7 @@ impl Class {
             Class::Finalizer => "finalizer",
             Class::Deadlock => "deadlock",
             Class::Starvation => "starvation",
+            Class::PerCallPool => "per_call_pool",
         }
     }
     fn from_name(name: &str) -> Option<Class> {
@@ -69,8 +78,6 @@ impl Class {
 /// What the harness can say about a rule's findings.
 pub enum CodeKind {
     Leak(Class),
-    /// A verdict kind of the design that the harness does not produce yet.
-    NotYet(&'static str),
     /// Pool configuration: nothing to observe in one call.
     Config,
     Unknown,
@@ -86,9 +93,9 @@ pub fn code_kind(code: &str) -> CodeKind {
         "CL009" => CodeKind::Leak(Class::Normal),
         "CL007" => CodeKind::Leak(Class::Deadlock),
         "CL006" => CodeKind::Leak(Class::Starvation),
-        "CL005" => {
-            CodeKind::NotYet("pool created per call (more connections than the pool's maximum)")
-        }
+        // A pool built on every call: several calls in one process each build one and open
+        // server connections through it.
+        "CL005" => CodeKind::Leak(Class::PerCallPool),
         "CL004" | "CL010" | "CL011" => CodeKind::Config,
         _ => CodeKind::Unknown,
     }
@@ -185,6 +192,7 @@ pub fn runtime_label(result: &FnResult) -> String {
                 "finalizer" => "finalizer-only release",
                 "deadlock" => "deadlock on a pool of one",
                 "starvation" => "starvation",
+                "per_call_pool" => "pool built per call",
                 other => other,
             })
             .collect::<Vec<_>>()
@@ -337,12 +345,14 @@ pub fn compare_function(
                 f.line,
                 c.describe()
             )),
-            CodeKind::NotYet(kind) => problems.push(format!(
-                "{} (line {}) needs the runtime verdict `{kind}`, which the harness does not produce yet",
+            CodeKind::Config => row.notes.push(format!(
+                "{} is a configuration rule: not confirmable in a call",
+                f.code
+            )),
+            CodeKind::Unknown => problems.push(format!(
+                "{} (line {}) is not a code the harness knows",
                 f.code, f.line
             )),
-            CodeKind::Config => row.notes.push(format!("{} is a configuration rule: not confirmable in a call", f.code)),
-            CodeKind::Unknown => problems.push(format!("{} (line {}) is not a code the harness knows", f.code, f.line)),
         }
     }
     let runtime: BTreeSet<Class> = result
