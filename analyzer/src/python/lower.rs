@@ -748,19 +748,17 @@ impl<'a, 't> Lower<'a, 't> {
     /// Whether a call passes keyword `name` with a value other than `None`, or may through
     /// `**kwargs`.
     fn passes_keyword(&self, call: Node, name: &str) -> bool {
+        if super::keyword_value(call, name, self.ctx.text).is_some_and(|v| self.text(v) != "None") {
+            return true;
+        }
         let Some(list) = call.field(F::Arguments) else {
             return false;
         };
         let mut cursor = list.walk();
-        let found = list.named_children(&mut cursor).any(|a| match a.kind() {
-            "keyword_argument" => {
-                a.field(F::Name).map(|n| self.text(n)) == Some(name)
-                    && a.field(F::Value).map(|v| self.text(v)) != Some("None")
-            }
-            "dictionary_splat" => true,
-            _ => false,
-        });
-        found
+        let splat = list
+            .named_children(&mut cursor)
+            .any(|a| a.kind() == "dictionary_splat");
+        splat
     }
 
     /// What slow work awaiting a call of `callee` is (CL006): the built-in list, then the

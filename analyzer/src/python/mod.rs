@@ -753,16 +753,7 @@ impl<'t> FileCtx<'t> {
     }
 
     fn keyword_is_true(&self, call: Node, keyword: &str) -> bool {
-        let Some(args) = call.field(F::Arguments) else {
-            return false;
-        };
-        let mut cursor = args.walk();
-        let found = args.named_children(&mut cursor).any(|a| {
-            a.kind() == "keyword_argument"
-                && self.text_of(a.field(F::Name)) == keyword
-                && self.text_of(a.field(F::Value)) == "True"
-        });
-        found
+        self.text_of(keyword_value(call, keyword, self.text)) == "True"
     }
 
     /// A pool named by a type annotation (`asyncpg.Pool`, `Optional[Engine]`).
@@ -1105,6 +1096,19 @@ pub(crate) fn is_statement_container(kind: &str) -> bool {
 
 pub(crate) fn span(node: Node) -> Span {
     Span::new(node.start_byte(), node.end_byte())
+}
+
+/// The value of keyword argument `name` of a call (`timeout` in `acquire(timeout=5)`).
+pub(crate) fn keyword_value<'t>(call: Node<'t>, name: &str, text: &str) -> Option<Node<'t>> {
+    let args = call.field(F::Arguments)?;
+    let mut cursor = args.walk();
+    let found = args.named_children(&mut cursor).find(|a| {
+        a.kind() == "keyword_argument"
+            && a.field(F::Name)
+                .and_then(|n| text.get(n.start_byte()..n.end_byte()))
+                == Some(name)
+    });
+    found.and_then(|a| a.field(F::Value))
 }
 
 pub(crate) fn has_keyword(node: Node, keyword: &str) -> bool {

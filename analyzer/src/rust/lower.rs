@@ -10,7 +10,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::tables::{self, RustPool};
-use super::{ends_with_path, pattern_name, span_of, Body, FileCtx, PoolRef, Unit, MAX_DEPTH};
+use super::{
+    ends_with_path, path_text, pattern_name, span_of, Body, FileCtx, PoolRef, Unit, MAX_DEPTH,
+};
 use crate::flow::{
     self, AcqId, AcqSite, Cfg, EdgeKind, Effect, NodeId, Operand, ReleaseHow, TransferHow, VarId,
     MAX_VARS, NORMAL_EXIT,
@@ -1996,13 +1998,4 @@ impl<'ast> syn::visit::Visit<'ast> for NameCollector<'_> {
             }
         }
     }
-}
-
-/// A path as written, segments joined by `::` (`http::fetch`).
-fn path_text(path: &syn::Path) -> String {
-    path.segments
-        .iter()
-        .map(|s| s.ident.to_string())
-        .collect::<Vec<_>>()
-        .join("::")
 }

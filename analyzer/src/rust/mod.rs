@@ -729,6 +729,15 @@ fn unit_of<'f>(
     }
 }
 
+/// A path as written, segments joined by `::` (`http::fetch`), generics left out.
+pub(crate) fn path_text(path: &syn::Path) -> String {
+    path.segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect::<Vec<_>>()
+        .join("::")
+}
+
 /// The one name a parameter pattern binds: `pool`, `mut pool`, `State(pool)`, `Data(pool)`.
 pub(crate) fn pattern_name(pat: &syn::Pat) -> Option<String> {
     match pat {

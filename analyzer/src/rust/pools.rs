@@ -500,16 +500,9 @@ impl Finder<'_> {
     }
 
     fn enter_fn(&mut self, name: String, sig: &syn::Signature, attrs: &[syn::Attribute]) {
-        let is_main_attr = attrs.iter().any(|a| {
-            let path = a
-                .path()
-                .segments
-                .iter()
-                .map(|s| s.ident.to_string())
-                .collect::<Vec<_>>()
-                .join("::");
-            path.ends_with("main")
-        });
+        let is_main_attr = attrs
+            .iter()
+            .any(|a| super::path_text(a.path()).ends_with("main"));
         let short = name.rsplit("::").next().unwrap_or(&name).to_string();
         let startup = is_main_attr
             || matches!(
@@ -721,13 +714,7 @@ fn span_of(node: &impl Spanned) -> Span {
 
 fn quote_path(expr: &syn::Expr) -> String {
     match expr {
-        syn::Expr::Path(p) => p
-            .path
-            .segments
-            .iter()
-            .map(|s| s.ident.to_string())
-            .collect::<Vec<_>>()
-            .join("::"),
+        syn::Expr::Path(p) => super::path_text(&p.path),
         _ => "pool".into(),
     }
 }
