@@ -19,8 +19,7 @@ use std::hash::Hasher;
 
 use serde::{Deserialize, Serialize};
 
-use crate::project::{Declarations, Externals, Linking};
-use crate::summary::FileAnalysis;
+use crate::project::{Analysed, Declarations, Externals};
 
 /// Bumped whenever the meaning of remembered data changes without a version change.
 const FORMAT: u32 = 3;
@@ -58,8 +57,8 @@ const RUNS_PER_FILE: usize = 8;
 /// One remembered analysis of a file.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct Run {
-    analysis: FileAnalysis,
-    link: Linking,
+    /// The analysis and its linking (shared with the run that made or used it).
+    result: Analysed,
     /// The generation of the memo that last used it.
     used: u64,
 }
@@ -168,29 +167,30 @@ impl Memo {
         ext: &Externals,
         demanded: &[String],
         module: &str,
-    ) -> Option<(FileAnalysis, Linking)> {
+    ) -> Option<Analysed> {
         let generation = self.generation;
         let found = self.runs.get_mut(&key)?.iter_mut().find(|run| {
-            run.link.demanded == demanded
+            run.result.1.demanded == demanded
                 && run
-                    .link
+                    .result
+                    .1
                     .seen
                     .iter()
                     .all(|(k, before)| !ext.changed(k, before, module))
         })?;
         found.used = generation;
         self.stats.reused += 1;
-        Some((found.analysis.clone(), found.link.clone()))
+        Some(found.result.clone())
     }
 
     /// Remembers an analysis just done.
-    pub(crate) fn remember(&mut self, key: FileKey, (analysis, link): &(FileAnalysis, Linking)) {
+    pub(crate) fn remember(&mut self, key: FileKey, result: Analysed) {
         self.stats.analysed += 1;
         let runs = self.runs.entry(key).or_default();
-        runs.retain(|run| run.link.demanded != link.demanded || run.link.seen != link.seen);
+        let link = &result.1;
+        runs.retain(|run| run.result.1.demanded != link.demanded || run.result.1.seen != link.seen);
         runs.push(Run {
-            analysis: analysis.clone(),
-            link: link.clone(),
+            result,
             used: self.generation,
         });
     }

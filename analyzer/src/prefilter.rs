@@ -10,9 +10,8 @@ use std::collections::{HashMap, HashSet};
 
 use rayon::prelude::*;
 
-use crate::project::{Declarations, Linking, SourceFile};
+use crate::project::{Declarations, SourceFile};
 use crate::python::words;
-use crate::summary::FileAnalysis;
 use crate::tables;
 
 /// Words that can make a file matter on its own.
@@ -101,12 +100,13 @@ fn connection_like_word(word: &str) -> bool {
 pub(crate) fn needed(
     files: &[SourceFile],
     by_module: &HashMap<String, Vec<usize>>,
-    results: &[(FileAnalysis, Linking)],
+    results: &[crate::project::Analysed],
     chosen: &[bool],
 ) -> Vec<usize> {
     let mut wanted: HashSet<usize> = HashSet::new();
     let mut names: HashSet<&str> = HashSet::new();
-    for (i, (analysis, link)) in results.iter().enumerate() {
+    for (i, result) in results.iter().enumerate() {
+        let (analysis, link) = &**result;
         if !chosen[i] {
             continue;
         }

@@ -7,7 +7,8 @@
 //! few rounds reach the fixed point for any realistic call depth. The work is linear in the
 //! number of files that actually depend on a changed summary.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -101,65 +102,148 @@ pub(crate) struct Linking {
     pub methods: Vec<String>,
 }
 
+/// One file's analysis and linking, shared between the rounds, the results and the memo
+/// (never copied).
+pub(crate) type Analysed = Arc<(FileAnalysis, Linking)>;
+
 /// Summaries of the other files, as one file's analysis sees them.
+///
+/// The index points into the analyses themselves (shared, never copied): a name is found by
+/// the hash of its last dotted segment, and every candidate is checked against the whole path,
+/// so a hash collision costs a comparison, never a wrong answer.
 #[derive(Debug, Default)]
 pub(crate) struct Externals {
-    /// Dotted suffixes (at least `module.name`) of each qualified export -> qualified names.
-    by_suffix: HashMap<String, Vec<String>>,
-    summaries: HashMap<String, UserSummary>,
-    /// Method short name -> qualified `module.Class.method` names.
-    methods: HashMap<String, Vec<String>>,
+    /// The module path of each file of the project.
+    modules: Arc<Vec<String>>,
+    /// The analysis of each file whose exports are visible (empty for the others).
+    files: Vec<Analysed>,
+    /// Hash of the last dotted segment of an exported in-file name (`get_db`, `close` of
+    /// `Wrapper.close`) -> (file, index in its exports).
+    exports: HashMap<u64, Vec<(u32, u32)>>,
+    /// Hash of a method's name -> (file, index in its `methods`).
+    methods: HashMap<u64, Vec<(u32, u32)>>,
+    /// Declared functions: dotted suffixes of the declared path -> declared paths.
+    declared_by_suffix: HashMap<String, Vec<String>>,
+    /// Declared functions (by path) and methods (by `<declared>.name`) -> summary.
+    declared_summaries: HashMap<String, UserSummary>,
+    /// Declared method name -> its keys in `declared_summaries`.
+    declared_methods: HashMap<String, Vec<String>>,
     /// How many indented `def NAME(` lines the whole project's text has, per name: a method
     /// resolves by name only when it is defined once in all the files, read or not.
-    method_defs: std::sync::Arc<HashMap<String, u32>>,
+    method_defs: Arc<HashMap<String, u32>>,
     /// Names that make a function worth analysing: declared functions and methods.
     pub declared_words: Vec<String>,
     /// The declared slow awaits (CL006), the only declarations kept here.
     pub slow: Declarations,
 }
 
+/// A qualified name, as its module path and in-file name (never joined into one string).
+#[derive(Clone, Copy)]
+struct Qualified<'a> {
+    module: &'a str,
+    name: &'a str,
+}
+
+impl Qualified<'_> {
+    fn parts(&self) -> impl Iterator<Item = &str> {
+        let module = (!self.module.is_empty()).then(|| self.module.split('.'));
+        module.into_iter().flatten().chain(self.name.split('.'))
+    }
+}
+
+fn word_hash(word: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(word.as_bytes())
+}
+
+/// The last dotted segment of a name or lookup key (`get_db` of `app.db.get_db`).
+fn last_segment(name: &str) -> &str {
+    name.rsplit('.').next().unwrap_or(name)
+}
+
+/// Whether lookup key `path` names export `name` of module `module`: the path is the
+/// qualified name or one of its dotted suffixes that keep the whole in-file name and at least
+/// one module component (`db.get_db` and `app.db.get_db` for `get_db` of `app.db`).
+fn names_export(module: &str, name: &str, path: &str) -> bool {
+    let Some(head) = path
+        .strip_suffix(name)
+        .and_then(|head| head.strip_suffix('.'))
+    else {
+        return false;
+    };
+    !module.is_empty() && dotted_suffix(module, head)
+}
+
 impl Externals {
     fn build(
-        modules: &[String],
-        results: &[(FileAnalysis, Linking)],
+        modules: &Arc<Vec<String>>,
+        results: &[Analysed],
         declared: &Declarations,
-        method_defs: &std::sync::Arc<HashMap<String, u32>>,
+        method_defs: &Arc<HashMap<String, u32>>,
     ) -> Self {
         let mut ext = Externals::declared(declared);
         ext.method_defs = method_defs.clone();
-        for (module, (_, link)) in modules.iter().zip(results) {
-            for (name, summary) in &link.exports {
-                let qualified = if module.is_empty() {
-                    name.clone()
-                } else {
-                    format!("{module}.{name}")
-                };
-                let parts: Vec<&str> = qualified.split('.').collect();
-                let name_parts = name.split('.').count();
-                // Suffixes keep the whole in-file name and at least one module component.
-                for start in 0..parts.len().saturating_sub(name_parts) {
-                    ext.by_suffix
-                        .entry(parts[start..].join("."))
-                        .or_default()
-                        .push(qualified.clone());
-                }
-                ext.summaries.insert(qualified, summary.clone());
-            }
-            for method in &link.methods {
-                let qualified = if module.is_empty() {
-                    method.clone()
-                } else {
-                    format!("{module}.{method}")
-                };
-                if let Some((_, short)) = method.rsplit_once('.') {
-                    ext.methods
-                        .entry(short.to_string())
-                        .or_default()
-                        .push(qualified);
-                }
-            }
+        ext.modules = modules.clone();
+        ext.files = results.to_vec();
+        for file in 0..results.len() {
+            ext.index(file, true);
         }
         ext
+    }
+
+    /// Adds file `file`'s exports and methods to the index, or takes them out.
+    fn index(&mut self, file: usize, add: bool) {
+        let link = &self.files[file].1;
+        let at = file as u32;
+        let update = |table: &mut HashMap<u64, Vec<(u32, u32)>>,
+                      words: &mut dyn Iterator<Item = &str>| {
+            for (i, word) in words.enumerate() {
+                let key = word_hash(last_segment(word));
+                if add {
+                    table.entry(key).or_default().push((at, i as u32));
+                } else if let Some(entries) = table.get_mut(&key) {
+                    entries.retain(|(f, _)| *f != at);
+                    if entries.is_empty() {
+                        table.remove(&key);
+                    }
+                }
+            }
+        };
+        update(
+            &mut self.exports,
+            &mut link.exports.iter().map(|(n, _)| n.as_str()),
+        );
+        update(
+            &mut self.methods,
+            &mut link.methods.iter().map(String::as_str),
+        );
+    }
+
+    /// Replaces file `file`'s analysis by `after`, and adds to `affected` the last segments of
+    /// the lookup keys (as [`Linking::seen`] records them) whose answer may have changed.
+    fn replace(&mut self, file: usize, after: &Analysed, affected: &mut HashSet<String>) {
+        let before = &self.files[file].1;
+        let mut changed: HashMap<&str, (Vec<&UserSummary>, Vec<&UserSummary>)> = HashMap::new();
+        for (name, summary) in &before.exports {
+            changed.entry(name).or_default().0.push(summary);
+        }
+        for (name, summary) in &after.1.exports {
+            changed.entry(name).or_default().1.push(summary);
+        }
+        for (name, (old, new)) in changed {
+            if old != new {
+                let short = last_segment(name);
+                affected.insert(short.to_string());
+                affected.insert(format!("method:{short}"));
+            }
+        }
+        if before.methods != after.1.methods {
+            for method in before.methods.iter().chain(&after.1.methods) {
+                affected.insert(format!("method:{}", last_segment(method)));
+            }
+        }
+        self.index(file, false);
+        self.files[file] = after.clone();
+        self.index(file, true);
     }
 
     /// Only the user's declarations (the first round, before any file is summarised).
@@ -201,17 +285,17 @@ impl Externals {
             match name.strip_prefix('.') {
                 Some(method) => {
                     let key = format!("<declared>.{method}");
-                    ext.methods
+                    ext.declared_methods
                         .entry(method.to_string())
                         .or_default()
                         .push(key.clone());
                     ext.declared_words.push(method.to_string());
-                    ext.summaries.insert(key, summary);
+                    ext.declared_summaries.insert(key, summary);
                 }
                 None => {
                     let parts: Vec<&str> = name.split('.').collect();
                     for start in 0..parts.len() {
-                        ext.by_suffix
+                        ext.declared_by_suffix
                             .entry(parts[start..].join("."))
                             .or_default()
                             .push(name.to_string());
@@ -219,7 +303,7 @@ impl Externals {
                     if let Some(last) = parts.last() {
                         ext.declared_words.push(last.to_string());
                     }
-                    ext.summaries.insert(name.to_string(), summary);
+                    ext.declared_summaries.insert(name.to_string(), summary);
                 }
             }
         }
@@ -230,8 +314,22 @@ impl Externals {
     /// project's export matching it, or, when several do (two packages named `app` in one
     /// tree), the one nearest to the importing module; a tie resolves to nothing.
     pub fn lookup(&self, path: &str, from: &str) -> Option<&UserSummary> {
-        let candidates = self.by_suffix.get(path)?;
-        nearest(candidates, from).and_then(|q| self.summaries.get(q))
+        let mut candidates: Vec<(Qualified, &UserSummary)> = Vec::new();
+        if let Some(entries) = self.exports.get(&word_hash(last_segment(path))) {
+            for &(file, at) in entries {
+                let module = &self.modules[file as usize];
+                let (name, summary) = &self.files[file as usize].1.exports[at as usize];
+                if names_export(module, name, path) {
+                    candidates.push((Qualified { module, name }, summary));
+                }
+            }
+        }
+        for name in self.declared_by_suffix.get(path).into_iter().flatten() {
+            if let Some(summary) = self.declared_summaries.get(name) {
+                candidates.push((Qualified { module: "", name }, summary));
+            }
+        }
+        nearest(&candidates, |(q, _)| *q, from).map(|(_, s)| *s)
     }
 
     /// A method by name, when exactly one class of the project defines a method of that name
@@ -242,8 +340,30 @@ impl Externals {
         if self.method_defs.get(method).is_some_and(|n| *n > 1) {
             return None;
         }
-        match self.methods.get(method)?.as_slice() {
-            [one] => self.summaries.get(one),
+        let mut defined = self
+            .methods
+            .get(&word_hash(method))
+            .into_iter()
+            .flatten()
+            .map(|&(file, at)| {
+                (
+                    file as usize,
+                    &self.files[file as usize].1.methods[at as usize],
+                )
+            })
+            .filter(|(_, qualified)| last_segment(qualified) == method);
+        let declared = self
+            .declared_methods
+            .get(method)
+            .map_or(&[][..], Vec::as_slice);
+        match (defined.next(), defined.next(), declared) {
+            (Some((file, qualified)), None, []) => self.files[file]
+                .1
+                .exports
+                .iter()
+                .find(|(name, _)| name == qualified)
+                .map(|(_, s)| s),
+            (None, None, [one]) => self.declared_summaries.get(one),
             _ => None,
         }
     }
@@ -362,23 +482,34 @@ pub fn analyze_project_prefiltered(
         }
     };
     memo.end();
-    results.into_iter().map(|(a, _)| a).collect()
+    // The memo keeps its own reference to each analysis, so these are copies (once per file).
+    results
+        .into_iter()
+        .map(|r| Arc::try_unwrap(r).map_or_else(|shared| shared.0.clone(), |(a, _)| a))
+        .collect()
 }
 
 /// Analyses the chosen files to the project-wide fixed point; the others stay empty.
+///
+/// After the first round (which sees only the declarations), each round checks every chosen
+/// file against the summaries the previous round left: a file is analysed again when a name
+/// it imports is now demanded of it, or when one of its lookups would now get another answer.
+/// The externals are updated in place with the exports of the files analysed again, and only
+/// the lookups whose keys those changes touch are asked again (the first check asks all).
 fn fixed_point(
     files: &[SourceFile],
     modules: &[String],
     keys: &[FileKey],
     by_module: &HashMap<String, Vec<usize>>,
-    (declared, method_defs): (&Declarations, &std::sync::Arc<HashMap<String, u32>>),
+    (declared, method_defs): (&Declarations, &Arc<HashMap<String, u32>>),
     memo: &mut Memo,
     chosen: &[bool],
-) -> Vec<(FileAnalysis, Linking)> {
+) -> Vec<Analysed> {
     let first = Externals::declared(declared);
     let all: Vec<usize> = (0..files.len()).filter(|&i| chosen[i]).collect();
     let no_demands = vec![Vec::new(); files.len()];
-    let mut results: Vec<(FileAnalysis, Linking)> = vec![Default::default(); files.len()];
+    let empty: Analysed = Arc::default();
+    let mut results: Vec<Analysed> = vec![empty; files.len()];
     let analyse = |memo: &mut Memo, which: &[usize], ext: &Externals, demands: &[Vec<String>]| {
         let mut todo = Vec::new();
         let mut done = Vec::new();
@@ -388,16 +519,16 @@ fn fixed_point(
                 None => todo.push(i),
             }
         }
-        let fresh: Vec<(usize, (FileAnalysis, Linking))> = todo
+        let fresh: Vec<(usize, Analysed)> = todo
             .par_iter()
             .map(|&i| {
                 let f = &files[i];
                 let r = python::analyze_linked(f.text, f.path, &modules[i], ext, &demands[i]);
-                (i, r)
+                (i, Arc::new(r))
             })
             .collect();
         for (i, r) in &fresh {
-            memo.remember(keys[*i], r);
+            memo.remember(keys[*i], r.clone());
         }
         done.extend(fresh);
         done
@@ -405,9 +536,17 @@ fn fixed_point(
     for (i, r) in analyse(memo, &all, &first, &no_demands) {
         results[i] = r;
     }
+    drop(first);
+    let mut ext = Externals::build(&Arc::new(modules.to_vec()), &results, declared, method_defs);
+    // `None`: every lookup may have changed (the first check, against the declarations).
+    let mut affected: Option<HashSet<String>> = None;
     for _round in 0..MAX_ROUNDS {
-        let ext = Externals::build(modules, &results, declared, method_defs);
         let demands = demanded_names(modules, by_module, &results);
+        let may_change = |key: &str| {
+            affected
+                .as_ref()
+                .is_none_or(|a| a.contains(last_segment(key)))
+        };
         let stale: Vec<usize> = all
             .iter()
             .copied()
@@ -419,36 +558,57 @@ fn fixed_point(
                     || link
                         .seen
                         .iter()
-                        .any(|(k, before)| ext.changed(k, before, &modules[i]))
+                        .any(|(k, before)| may_change(k) && ext.changed(k, before, &modules[i]))
                     || link.imports.iter().any(|(_, path)| {
-                        let seen = link.seen.iter().any(|(k, _)| k == path);
-                        !seen && ext.lookup(path, &modules[i]).is_some()
+                        may_change(path)
+                            && !link.seen.iter().any(|(k, _)| k == path)
+                            && ext.lookup(path, &modules[i]).is_some()
                     })
             })
             .collect();
         if stale.is_empty() {
             break;
         }
+        let mut touched = HashSet::new();
         for (i, r) in analyse(memo, &stale, &ext, &demands) {
+            ext.replace(i, &r, &mut touched);
             results[i] = r;
         }
+        affected = Some(touched);
     }
     results
 }
 
-/// Of several qualified names, the one sharing the longest leading module path with `from`;
-/// `None` on a tie.
-fn nearest<'c>(candidates: &'c [String], from: &str) -> Option<&'c String> {
-    let shared = |q: &str| {
-        q.split('.')
+/// Of several candidates, the one whose qualified name shares the longest leading module path
+/// with `from`; `None` on a tie.
+fn nearest<'c, T>(
+    candidates: &'c [T],
+    name: impl Fn(&'c T) -> Qualified<'c>,
+    from: &str,
+) -> Option<&'c T> {
+    if let [one] = candidates {
+        return Some(one);
+    }
+    let shared = |q: Qualified| {
+        q.parts()
             .zip(from.split('.'))
             .take_while(|(a, b)| a == b)
             .count()
     };
-    let best = candidates.iter().map(|q| shared(q)).max()?;
-    let mut top = candidates.iter().filter(|q| shared(q) == best);
-    let first = top.next()?;
-    top.next().is_none().then_some(first)
+    let mut best: Option<(usize, &T)> = None;
+    let mut tie = false;
+    for c in candidates {
+        let n = shared(name(c));
+        match best {
+            Some((b, _)) if n < b => {}
+            Some((b, _)) if n == b => tie = true,
+            _ => {
+                best = Some((n, c));
+                tie = false;
+            }
+        }
+    }
+    best.filter(|_| !tie).map(|(_, c)| c)
 }
 
 /// Every dotted suffix of each module path -> the files that have it.
@@ -467,10 +627,11 @@ fn module_index(modules: &[String]) -> HashMap<String, Vec<usize>> {
 fn demanded_names(
     modules: &[String],
     by_module: &HashMap<String, Vec<usize>>,
-    results: &[(FileAnalysis, Linking)],
+    results: &[Analysed],
 ) -> Vec<Vec<String>> {
     let mut demands: Vec<Vec<String>> = vec![Vec::new(); results.len()];
-    for (from, (analysis, link)) in modules.iter().zip(results) {
+    for (from, result) in modules.iter().zip(results) {
+        let (analysis, link) = &**result;
         // Only a file that holds connections can hand one to a closer or storer it imports.
         if analysis.functions.iter().all(|f| f.acquisitions.is_empty()) {
             continue;
@@ -482,11 +643,11 @@ fn demanded_names(
             let Some(files) = by_module.get(module) else {
                 continue;
             };
-            let names: Vec<String> = files.iter().map(|&f| modules[f].clone()).collect();
-            let Some(target) = nearest(&names, from) else {
-                continue;
+            let module = |&f: &usize| Qualified {
+                module: "",
+                name: modules[f].as_str(),
             };
-            let Some(&file) = files.iter().find(|&&f| modules[f] == *target) else {
+            let Some(&file) = nearest(files, module, from) else {
                 continue;
             };
             if !demands[file].iter().any(|d| d == name) {
