@@ -222,6 +222,26 @@ impl Externals {
     /// the lookup keys (as [`Linking::seen`] records them) whose answer may have changed.
     fn replace(&mut self, file: usize, after: &Analysed, affected: &mut HashSet<String>) {
         let before = &self.files[file].1;
+        let same_names = before.methods == after.1.methods
+            && before.exports.len() == after.1.exports.len()
+            && before
+                .exports
+                .iter()
+                .zip(&after.1.exports)
+                .all(|((a, _), (b, _))| a == b);
+        if same_names {
+            // The index stays as it is (it holds positions, not copies): only the summaries
+            // that differ touch the lookups.
+            for ((name, old), (_, new)) in before.exports.iter().zip(&after.1.exports) {
+                if old != new {
+                    let short = last_segment(name);
+                    affected.insert(short.to_string());
+                    affected.insert(format!("method:{short}"));
+                }
+            }
+            self.files[file] = after.clone();
+            return;
+        }
         let mut changed: HashMap<&str, (Vec<&UserSummary>, Vec<&UserSummary>)> = HashMap::new();
         for (name, summary) in &before.exports {
             changed.entry(name).or_default().0.push(summary);
@@ -463,8 +483,46 @@ pub fn analyze_project_prefiltered(
         vec![true; files.len()]
     };
     drop(scanned);
-    let results = loop {
-        let results = fixed_point(
+    let mut results = fixed_point(
+        files,
+        &modules,
+        &keys,
+        &by_module,
+        (declared, &method_defs),
+        memo,
+        &chosen,
+    );
+    loop {
+        let wanted = prefilter::needed(files, &by_module, &results, &chosen);
+        if wanted.is_empty() {
+            break;
+        }
+        for &i in &wanted {
+            chosen[i] = true;
+        }
+        // Files that turn out inert (an empty `__init__.py`: nothing exported, imported, looked
+        // up or demanded) join the fixed point as they are: another fixed point would analyse
+        // every other file exactly as before.
+        let no_demands = vec![Vec::new(); files.len()];
+        let first = Externals::declared(declared);
+        let added = analyse_files((files, &modules, &keys), memo, &wanted, &first, &no_demands);
+        let inert = added.iter().all(|(_, r)| {
+            let link = &r.1;
+            link.exports.is_empty()
+                && link.methods.is_empty()
+                && link.imports.is_empty()
+                && link.seen.is_empty()
+        });
+        if inert {
+            for (i, r) in added {
+                results[i] = r;
+            }
+            let demands = demanded_names(&modules, &by_module, &results);
+            if wanted.iter().all(|&i| demands[i].is_empty()) {
+                continue;
+            }
+        }
+        results = fixed_point(
             files,
             &modules,
             &keys,
@@ -473,14 +531,7 @@ pub fn analyze_project_prefiltered(
             memo,
             &chosen,
         );
-        let wanted = prefilter::needed(files, &by_module, &results, &chosen);
-        if wanted.is_empty() {
-            break results;
-        }
-        for i in wanted {
-            chosen[i] = true;
-        }
-    };
+    }
     memo.end();
     // The memo keeps its own reference to each analysis, so these are copies (once per file).
     results
@@ -511,27 +562,7 @@ fn fixed_point(
     let empty: Analysed = Arc::default();
     let mut results: Vec<Analysed> = vec![empty; files.len()];
     let analyse = |memo: &mut Memo, which: &[usize], ext: &Externals, demands: &[Vec<String>]| {
-        let mut todo = Vec::new();
-        let mut done = Vec::new();
-        for &i in which {
-            match memo.recall(keys[i], ext, &demands[i], &modules[i]) {
-                Some(r) => done.push((i, r)),
-                None => todo.push(i),
-            }
-        }
-        let fresh: Vec<(usize, Analysed)> = todo
-            .par_iter()
-            .map(|&i| {
-                let f = &files[i];
-                let r = python::analyze_linked(f.text, f.path, &modules[i], ext, &demands[i]);
-                (i, Arc::new(r))
-            })
-            .collect();
-        for (i, r) in &fresh {
-            memo.remember(keys[*i], r.clone());
-        }
-        done.extend(fresh);
-        done
+        analyse_files((files, modules, keys), memo, which, ext, demands)
     };
     for (i, r) in analyse(memo, &all, &first, &no_demands) {
         results[i] = r;
@@ -577,6 +608,37 @@ fn fixed_point(
         affected = Some(touched);
     }
     results
+}
+
+/// Analyses the files `which` against `ext`, each from the memo when it can be.
+fn analyse_files(
+    (files, modules, keys): (&[SourceFile], &[String], &[FileKey]),
+    memo: &mut Memo,
+    which: &[usize],
+    ext: &Externals,
+    demands: &[Vec<String>],
+) -> Vec<(usize, Analysed)> {
+    let mut todo = Vec::new();
+    let mut done = Vec::new();
+    for &i in which {
+        match memo.recall(keys[i], ext, &demands[i], &modules[i]) {
+            Some(r) => done.push((i, r)),
+            None => todo.push(i),
+        }
+    }
+    let fresh: Vec<(usize, Analysed)> = todo
+        .par_iter()
+        .map(|&i| {
+            let f = &files[i];
+            let r = python::analyze_linked(f.text, f.path, &modules[i], ext, &demands[i]);
+            (i, Arc::new(r))
+        })
+        .collect();
+    for (i, r) in &fresh {
+        memo.remember(keys[*i], r.clone());
+    }
+    done.extend(fresh);
+    done
 }
 
 /// Of several candidates, the one whose qualified name shares the longest leading module path

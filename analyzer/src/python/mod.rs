@@ -213,6 +213,8 @@ fn analyze_inner(
         });
     }
     link.exports = summaries.into_iter().collect();
+    // In name order, so that two analyses of a file export in the same order.
+    link.exports.sort_by(|a, b| a.0.cmp(&b.0));
     link.imports = ctx
         .imports
         .iter()
