@@ -17,8 +17,8 @@ pub mod tables;
 
 pub use memo::{Memo, MemoError, MemoStats};
 pub use project::{
-    analyze_project, analyze_project_memo, analyze_project_prefiltered, analyze_project_with,
-    Declarations, SourceFile,
+    analyze_project, analyze_project_memo, analyze_project_prefiltered, analyze_project_shared,
+    analyze_project_with, Declarations, SharedAnalysis, SourceFile,
 };
 pub use span::{LineCol, LineIndex, Span};
 pub use summary::{

@@ -454,9 +454,47 @@ pub fn analyze_project_prefiltered(
     memo: &mut Memo,
     prefilter: bool,
 ) -> Vec<FileAnalysis> {
+    analyze_project_shared(language, files, declared, memo, prefilter)
+        .into_iter()
+        .map(SharedAnalysis::into_analysis)
+        .collect()
+}
+
+/// One file's analysis as the project step and the memo keep it: shared, never copied, read
+/// through `Deref`.
+#[derive(Clone, Debug)]
+pub struct SharedAnalysis(Analysed);
+
+impl std::ops::Deref for SharedAnalysis {
+    type Target = FileAnalysis;
+
+    fn deref(&self) -> &FileAnalysis {
+        &self.0 .0
+    }
+}
+
+impl SharedAnalysis {
+    /// The analysis itself: a copy when the memo still shares it.
+    pub fn into_analysis(self) -> FileAnalysis {
+        Arc::try_unwrap(self.0).map_or_else(|shared| shared.0.clone(), |(a, _)| a)
+    }
+}
+
+/// [`analyze_project_prefiltered`] without copying the analyses out of the memo: what the
+/// command line and the language server use.
+pub fn analyze_project_shared(
+    language: Language,
+    files: &[SourceFile],
+    declared: &Declarations,
+    memo: &mut Memo,
+    prefilter: bool,
+) -> Vec<SharedAnalysis> {
     if language == Language::Rust {
         // The files of one crate, with their own fixed point (not remembered in the memo yet).
-        return crate::rust::analyze_crate(files, declared);
+        return crate::rust::analyze_crate(files, declared)
+            .into_iter()
+            .map(|a| SharedAnalysis(Arc::new((a, Linking::default()))))
+            .collect();
     }
     memo.begin();
     let modules: Vec<String> = files.iter().map(|f| module_path(f.path)).collect();
@@ -533,11 +571,7 @@ pub fn analyze_project_prefiltered(
         );
     }
     memo.end();
-    // The memo keeps its own reference to each analysis, so these are copies (once per file).
-    results
-        .into_iter()
-        .map(|r| Arc::try_unwrap(r).map_or_else(|shared| shared.0.clone(), |(a, _)| a))
-        .collect()
+    results.into_iter().map(SharedAnalysis).collect()
 }
 
 /// Analyses the chosen files to the project-wide fixed point; the others stay empty.

@@ -237,7 +237,7 @@ pub fn check_source_with(
     }];
     let mut extra = project_findings(&files, selection, limits);
     let extra = extra.pop().unwrap_or_default();
-    finish(analysis, text, selection, limits, extra)
+    finish(&analysis, text, selection, limits, extra)
 }
 
 /// The findings of the project-wide rules, per file.
@@ -302,7 +302,7 @@ pub fn check_project_with(
     options: ProjectOptions,
     memo: &mut Memo,
 ) -> Vec<Checked> {
-    let analyses = connlint_analyzer::analyze_project_prefiltered(
+    let analyses = connlint_analyzer::analyze_project_shared(
         language,
         files,
         options.declared,
@@ -325,7 +325,7 @@ pub fn check_project_with(
         .zip(extra)
         .map(|((analysis, file), extra)| {
             finish(
-                analysis,
+                &analysis,
                 file.text,
                 options.selection,
                 options.limits,
@@ -337,13 +337,13 @@ pub fn check_project_with(
 
 /// Runs the rules over one file's analysis and applies its suppression comments.
 fn finish(
-    analysis: FileAnalysis,
+    analysis: &FileAnalysis,
     text: &str,
     selection: &Selection,
     limits: &Limits,
     extra: Vec<Finding>,
 ) -> Checked {
-    let mut findings = check_with(&analysis, selection, limits, extra);
+    let mut findings = check_with(analysis, selection, limits, extra);
     let suppressions = suppressions(text);
     let mut unused_suppressions = Vec::new();
     if !suppressions.is_empty() {
@@ -382,7 +382,7 @@ fn finish(
     }
     Checked {
         findings,
-        problems: analysis.problems,
+        problems: analysis.problems.clone(),
         unused_suppressions,
     }
 }
