@@ -52,11 +52,14 @@ fn warm_and_edited_runs_agree_with_cold_runs_over_the_corpus() {
     assert_eq!(cold, run(&texts, None));
     assert!(cold.iter().filter(|f| f.as_str() != "[]").count() > 20);
     let analysed = memo.stats().analysed;
+    // The cold run replays some of its own analyses too (when the prefilter adds files, the
+    // fixed point starts again); a warm run replays every one of the cold run's.
+    let reused = memo.stats().reused;
 
     let warm = run(&texts, Some(&mut memo));
     assert_eq!(warm, cold);
     assert_eq!(memo.stats().analysed, 0);
-    assert_eq!(memo.stats().reused, analysed);
+    assert_eq!(memo.stats().reused, analysed + reused);
 
     // Edit every file that defines a factory or closer others use: each edit must reach the
     // files that depend on it exactly as a cold run would see it.

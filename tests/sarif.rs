@@ -97,7 +97,11 @@ fn busy_tree() -> tempfile::TempDir {
     );
     write(dir.path(), "my app/déjà vu.py", LEAK);
     // A syntax error in a file with connection code (files without any are not parsed).
-    write(dir.path(), "broken.py", "def broken(conn:\n    pass\n");
+    write(
+        dir.path(),
+        "broken.py",
+        "def broken(conn:\n    conn.close()\n",
+    );
     write(
         dir.path(),
         "quiet.py",
@@ -286,7 +290,11 @@ fn github_format_prints_one_workflow_command_per_finding_and_problem() {
     let dir = tempdir();
     write(dir.path(), "a,b:c.py", LEAK);
     // A syntax error in a file with connection code (files without any are not parsed).
-    write(dir.path(), "broken.py", "def broken(conn:\n    pass\n");
+    write(
+        dir.path(),
+        "broken.py",
+        "def broken(conn:\n    conn.close()\n",
+    );
     write(
         dir.path(),
         "z.py",

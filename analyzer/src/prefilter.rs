@@ -8,88 +8,195 @@
 
 use std::collections::{HashMap, HashSet};
 
+use aho_corasick::{AhoCorasick, MatchKind};
 use rayon::prelude::*;
 
 use crate::project::{Declarations, SourceFile};
 use crate::python::words;
 use crate::tables;
 
-/// Words that can make a file matter on its own.
+/// Words that can make a file matter on its own, found in one multi-pattern pass.
 pub(crate) struct Seeds {
-    words: HashSet<&'static str>,
-    declared: HashSet<String>,
+    /// Every seed, ASCII case-insensitive (connection-like names are matched so); `None` only
+    /// if it could not be built, and then every file matters.
+    automaton: Option<AhoCorasick>,
+    /// What each pattern of the automaton is, by pattern index.
+    kinds: Vec<(Kind, String)>,
 }
 
-/// Release and finalizer names: a class that releases an attribute can be a wrapper, and a
-/// `__del__` that releases one is CL003 material.
-const RELEASES: &[&str] = &[
+/// How a pattern found in the text makes the file matter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// As a whole word, wherever it is: library roots, pool constructors and types, finalizer
+    /// names, declared functions.
+    Word,
+    /// As a whole word that is called (`getconn(`): acquiring and connecting APIs, releases.
+    Call,
+    /// Inside a word that is an attribute of `self`, any case (`self._db_conn`).
+    ConnPart,
+    /// As the whole word, after leading underscores and in any case, attribute of `self`.
+    ConnWord,
+}
+
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
+}
+
+/// Release names: a class whose methods call one on an attribute of `self` can be a wrapper,
+/// and a `__del__` that does is CL003 material. They matter only as calls (`.close(`), as the
+/// front end reads them (a release passed as a callback is read inside a function that is
+/// lowered for another reason).
+const RELEASE_CALLS: &[&str] = &[
     "close",
     "aclose",
     "putconn",
     "release",
     "terminate",
     "finalize",
-    "__del__",
-    "__exit__",
-    "__aexit__",
 ];
+
+/// Finalizer and exit methods, which matter wherever they are.
+const FINALIZERS: &[&str] = &["__del__", "__exit__", "__aexit__"];
 
 impl Seeds {
     pub fn new(declared: &Declarations) -> Self {
         let mut words: HashSet<&'static str> = HashSet::new();
-        words.extend(RELEASES);
-        let mut add_path = |path: &'static str| {
-            // The module root (`psycopg2`) and the last name (`ThreadedConnectionPool`).
-            if let Some(root) = path.split('.').next() {
-                words.insert(root);
-            }
-            if let Some(last) = path.rsplit('.').next() {
-                words.insert(last);
-            }
-        };
+        let mut calls: HashSet<&'static str> = HashSet::new();
+        words.extend(FINALIZERS);
+        calls.extend(RELEASE_CALLS);
+        // The module root (`psycopg2`) and the last name (`ThreadedConnectionPool`).
+        let root = |path: &'static str| path.split('.').next().unwrap_or(path);
+        let last = |path: &'static str| path.rsplit('.').next().unwrap_or(path);
         for library in tables::LIBRARIES {
             for pool in library.pools {
-                pool.constructors.iter().for_each(|c| add_path(c));
-                pool.types.iter().for_each(|t| add_path(t));
+                for path in pool.constructors.iter().chain(pool.types) {
+                    words.insert(root(path));
+                    words.insert(last(path));
+                }
                 for acquire in pool.acquire {
-                    add_path(acquire.name);
+                    // A method name (`getconn`) is only a call; a function path also names
+                    // its module (`psycopg2` of `psycopg2.connect`).
+                    if acquire.name.contains('.') {
+                        words.insert(root(acquire.name));
+                    }
+                    calls.insert(last(acquire.name));
                 }
             }
             for connect in library.connects {
-                add_path(connect.name);
+                if connect.name.contains('.') {
+                    words.insert(root(connect.name));
+                }
+                calls.insert(last(connect.name));
             }
         }
         for sizing in tables::POOL_SIZINGS {
-            sizing.constructors.iter().for_each(|c| add_path(c));
+            for path in sizing.constructors {
+                words.insert(root(path));
+                words.insert(last(path));
+            }
         }
+        calls.extend(tables::ACQUIRING_NAMES);
+        calls.retain(|w| !words.contains(w));
         let declared = declared
             .acquire
             .iter()
             .chain(&declared.release)
             .filter_map(|d| d.trim().trim_start_matches('.').rsplit('.').next())
-            .map(str::to_string)
-            .collect();
-        Seeds { words, declared }
+            .filter(|w| !w.is_empty() && w.bytes().all(is_word_byte));
+        let mut kinds: Vec<(Kind, String)> = Vec::new();
+        kinds.extend(words.iter().map(|w| (Kind::Word, w.to_string())));
+        kinds.extend(declared.map(|w| (Kind::Word, w.to_string())));
+        kinds.extend(calls.iter().map(|w| (Kind::Call, w.to_string())));
+        kinds.extend(CONN_PARTS.iter().map(|w| (Kind::ConnPart, w.to_string())));
+        kinds.extend(CONN_WORDS.iter().map(|w| (Kind::ConnWord, w.to_string())));
+        let automaton = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(kinds.iter().map(|(_, p)| p))
+            .ok();
+        Seeds { automaton, kinds }
     }
 
-    /// Whether the text has a word that can start an analysis.
+    /// Whether the text has a word that can start an analysis. Each test is the front end's
+    /// own, read off the text: an acquiring name makes a function worth lowering only where it
+    /// is called (`engine.begin(`), and a connection-like name makes a class a possible owner
+    /// only as an attribute of `self` (`self.conn = ...`); `begin` in prose or `connected` in
+    /// a graph library start nothing.
     pub fn may_matter(&self, text: &str) -> bool {
-        words(text).any(|(_, w)| {
-            self.words.contains(w)
-                || tables::is_acquiring_name(w)
-                || self.declared.contains(w)
-                || connection_like_word(w)
+        let Some(automaton) = &self.automaton else {
+            return true;
+        };
+        let bytes = text.as_bytes();
+        let word_start = |mut at: usize| {
+            while at > 0 && is_word_byte(bytes[at - 1]) {
+                at -= 1;
+            }
+            at
+        };
+        let word_end = |mut at: usize| {
+            while at < bytes.len() && is_word_byte(bytes[at]) {
+                at += 1;
+            }
+            at
+        };
+        automaton.find_overlapping_iter(text).any(|m| {
+            let (start, end) = (m.start(), m.end());
+            let Some((kind, pattern)) = self.kinds.get(m.pattern().as_usize()) else {
+                return true;
+            };
+            match kind {
+                Kind::Word | Kind::Call => {
+                    bytes.get(start..end) == Some(pattern.as_bytes())
+                        && word_start(start) == start
+                        && word_end(end) == end
+                        && (*kind == Kind::Word || called_at(text, end))
+                }
+                Kind::ConnPart => after_self(text, word_start(start)),
+                Kind::ConnWord => {
+                    let (from, to) = (word_start(start), word_end(end));
+                    bytes.get(from..to).is_some_and(|w| {
+                        let mut w = w;
+                        while let [b'_', rest @ ..] = w {
+                            w = rest;
+                        }
+                        w.eq_ignore_ascii_case(pattern.as_bytes())
+                    }) && after_self(text, from)
+                }
+            }
         })
     }
 }
 
-/// Names the front end treats as holding a connection (`self.conn`, `self._session`, `db`).
-fn connection_like_word(word: &str) -> bool {
-    let lower = word.trim_start_matches('_').to_ascii_lowercase();
-    lower.contains("conn")
-        || lower.contains("session")
-        || matches!(lower.as_str(), "db" | "cnx" | "con" | "client")
+/// Whether the text continues with a call's `(` at `end` (after a word), as the front end
+/// decides which calls matter.
+fn called_at(text: &str, end: usize) -> bool {
+    text.get(end..)
+        .is_some_and(|rest| rest.trim_start().starts_with('('))
 }
+
+/// Whether the word at `at` is an attribute of `self` (`self.conn`, `self . _session`).
+fn after_self(text: &str, at: usize) -> bool {
+    let Some(head) = text.get(..at) else {
+        return false;
+    };
+    let Some(head) = head.trim_end().strip_suffix('.') else {
+        return false;
+    };
+    let Some(before) = head.trim_end().strip_suffix("self") else {
+        return false;
+    };
+    !before
+        .bytes()
+        .next_back()
+        .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80)
+}
+
+/// Names the front end treats as holding a connection when they are attributes of `self`
+/// (`self.conn`, `self._session`, `self.db`): any name containing one of `CONN_PARTS`, or one
+/// of `CONN_WORDS` (both in any case, after leading underscores), as `connection_like` in the
+/// Python front end reads them.
+const CONN_PARTS: &[&str] = &["conn", "session"];
+const CONN_WORDS: &[&str] = &["db", "cnx", "con", "client"];
 
 /// Files not chosen yet that the analysed ones need. A file matters only if it has a seed, or
 /// its analysis is pulled in by others: a file holding connections demands the names it imports
@@ -152,20 +259,33 @@ pub(crate) fn needed(
 /// The names of the indented `def`s of a text (methods, and nested functions: an
 /// over-approximation that both modes share).
 pub(crate) fn method_defs(text: &str) -> Vec<&str> {
+    let bytes = text.as_bytes();
     let mut defs = Vec::new();
-    let mut def_at: Option<usize> = None;
-    for (at, w) in words(text) {
-        if let Some(at_def) = def_at.take() {
-            let line_start = text[..at_def].rfind('\n').map_or(0, |i| i + 1);
-            let before = &text[line_start..at_def];
-            let lead = before.trim_start_matches([' ', '\t']);
-            let indented = lead.len() < before.len();
-            if indented && matches!(lead.trim_end(), "" | "async") {
-                defs.push(w);
-            }
+    for (at, _) in text.match_indices("def") {
+        let end = at + 3;
+        if (at > 0 && is_word_byte(bytes[at - 1]))
+            || bytes.get(end).is_some_and(|b| is_word_byte(*b))
+        {
+            continue;
         }
-        if w == "def" {
-            def_at = Some(at as usize);
+        // The next word, wherever it is.
+        let mut from = end;
+        while from < bytes.len() && !is_word_byte(bytes[from]) {
+            from += 1;
+        }
+        let mut to = from;
+        while to < bytes.len() && is_word_byte(bytes[to]) {
+            to += 1;
+        }
+        let Some(name) = text.get(from..to).filter(|n| !n.is_empty()) else {
+            continue;
+        };
+        let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        let before = &text[line_start..at];
+        let lead = before.trim_start_matches([' ', '\t']);
+        let indented = lead.len() < before.len();
+        if indented && matches!(lead.trim_end(), "" | "async") {
+            defs.push(name);
         }
     }
     defs
@@ -190,6 +310,8 @@ mod tests {
             "h.give_back(x)\n",
             "engine = create_engine(url)\n",
             "self._session = s\n",
+            "self . db = db\n",
+            "with engine.begin () as c:\n    pass\n",
         ] {
             assert!(seeds.may_matter(text), "{text:?}");
         }
@@ -200,6 +322,10 @@ mod tests {
         for text in [
             "import math\n\ndef area(r):\n    return math.pi * r * r\n",
             "class Matrix:\n    def det(self):\n        return 0\n",
+            // Words the front end reads only as calls or as attributes of `self`.
+            "# begin here: the graph is connected\nparts = connected_components(g)\n",
+            "def f(session: Session, db):\n    return db.begin\n",
+            "myself.conn = 1\n",
         ] {
             assert!(!seeds.may_matter(text), "{text:?}");
         }

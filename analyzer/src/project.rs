@@ -949,8 +949,11 @@ def raw(adapter):
             &mut memo,
         );
         let first = memo.stats();
-        assert_eq!(first.reused, 0);
-        assert!(first.analysed >= files.len(), "{first:?}");
+        // tools.py has no word that seeds the prefilter: it is added when db.py's summaries
+        // show that it calls `get_db`, and the fixed point starts again, replaying db.py.
+        // helpers.py is never parsed (nothing needs its closer). So: db.py once, tools.py
+        // twice (alone, then with `get_db`'s summary).
+        assert_eq!(first.analysed, 3, "{first:?}");
 
         // Through bytes, as the command line keeps it between runs.
         let mut memo = Memo::from_bytes(&memo.to_bytes().unwrap()).unwrap();
@@ -962,7 +965,7 @@ def raw(adapter):
         );
         assert_eq!(dumps(&files, &warm), dumps(&files, &cold));
         assert_eq!(memo.stats().analysed, 0, "{:?}", memo.stats());
-        assert_eq!(memo.stats().reused, first.analysed);
+        assert_eq!(memo.stats().reused, first.analysed + first.reused);
 
         // An edit: the edited file is analysed again, the others are replayed, and the result
         // is what a cold run over the edited tree says.
@@ -980,9 +983,10 @@ def raw(adapter):
         let fresh = analyze_project(Language::Python, &files);
         assert_eq!(dumps(&files, &after), dumps(&files, &fresh));
         assert_ne!(dumps(&files, &after), dumps(&files, &cold));
-        // Only the edited file is analysed: once alone, once with `get_db`'s summary.
+        // Only the edited file is analysed: once alone, once with `get_db`'s summary; db.py is
+        // replayed.
         assert_eq!(memo.stats().analysed, 2, "{:?}", memo.stats());
-        assert_eq!(memo.stats().reused, 2, "{:?}", memo.stats());
+        assert_eq!(memo.stats().reused, 1, "{:?}", memo.stats());
 
         // Declarations are part of every file's inputs.
         let declared = Declarations {

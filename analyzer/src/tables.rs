@@ -1126,22 +1126,24 @@ pub fn is_pool_release_method(name: &str) -> bool {
 /// function of its file that does) cannot hold a connection it acquired, so it is not lowered;
 /// helpers that only release are pulled in through their callers.
 pub fn is_acquiring_name(name: &str) -> bool {
-    matches!(
-        name,
-        "getconn"
-            | "acquire"
-            | "connect"
-            | "connection"
-            | "dedicated_connection"
-            | "raw_connection"
-            | "begin"
-            | "get_connection"
-            | "Session"
-            | "AsyncSession"
-            | "enter_context"
-            | "enter_async_context"
-    )
+    ACQUIRING_NAMES.contains(&name)
 }
+
+/// Call names that can acquire (a method of a pool, engine or exit stack, or a function).
+pub const ACQUIRING_NAMES: &[&str] = &[
+    "getconn",
+    "acquire",
+    "connect",
+    "connection",
+    "dedicated_connection",
+    "raw_connection",
+    "begin",
+    "get_connection",
+    "Session",
+    "AsyncSession",
+    "enter_context",
+    "enter_async_context",
+];
 
 #[cfg(test)]
 mod tests {
