@@ -10,7 +10,9 @@
 # every file touches connections (the corpus's Python files copied 200 times). Rust trees: the
 # tokio, diesel, sqlx-core and sqlx-postgres crates from crates.io. Tools go into a scratch venv
 # under bench/work/compare/venv. Set COMPARE_PYLINT=0 to skip pylint, COMPARE_ONLY=text to time
-# only the trees whose title contains it (e.g. COMPARE_ONLY=tokio).
+# only the trees whose title contains it (e.g. COMPARE_ONLY=tokio). After each tree it prints
+# issue 9's targets for it (met or missed, from the paired ratios of this run) and at the end
+# how many were met; COMPARE_STRICT=1 makes a missed target the script's exit status 1.
 #
 # Needs: cargo, python3 with venv and pip, curl, network access to PyPI and crates.io the first
 # time (everything is cached under bench/work/compare).
@@ -124,6 +126,7 @@ trees = [
     ("corpus x 200 (dense)", os.path.join(work, "trees", "dense"), "python"),
     ("tokio+diesel+sqlx-core+sqlx-postgres", os.path.join(work, "trees", "rust"), "rust"),
 ]
+results = []
 print(f"machine: {os.cpu_count()} cores, {platform.machine()}, {platform.platform()}")
 print(f"{runs} alternating runs per tool; medians; ratios are paired per run\n")
 for title, tree, language in trees:
@@ -158,4 +161,33 @@ for title, tree, language in trees:
             ratio = f"{statistics.median(pairs):.2f}"
         print(f"| {name} | {med:.2f} | {max(peaks[name]):.0f} | {lines / med:,.0f} | {ratio} |")
     print()
+    # Issue 9's targets, checked on this run's paired ratios (never in timed tests).
+    def paired(tool):
+        if tool not in times:
+            return None
+        return statistics.median(a / b for a, b in zip(base, times[tool]))
+    checks = []
+    if language == "python" and "dense" not in title:
+        checks.append(("at most ruff SIM115's time", paired("ruff SIM115"), 1.0))
+    if language == "rust" or "dense" in title:
+        checks.append(("at most 1.5x the parse floor", paired("parse floor"), 1.5))
+    memory = max(peaks["connlint"]) / max(peaks["parse floor"])
+    checks.append(("peak memory at most 2x the parse floor's", memory, 2.0))
+    if language == "python":
+        checks.append(("at least 10x faster than semgrep", paired("semgrep (2 rules)"), 0.1))
+        pylint = "pylint consider-using-with (1 run)"
+        if pylint in times:
+            ratio = statistics.median(base) / times[pylint][0]
+            checks.append(("at least 100x faster than pylint", ratio, 0.01))
+    for what, value, limit in checks:
+        if value is None:
+            continue
+        verdict = "met" if value <= limit else "missed"
+        print(f"target: {what}: {value:.2f} (limit {limit:g}) -> {verdict}")
+        results.append(verdict == "met")
+    print()
+met = sum(results)
+print(f"targets met: {met} of {len(results)}")
+if os.environ.get("COMPARE_STRICT") == "1" and met < len(results):
+    sys.exit(1)
 PY

@@ -242,11 +242,28 @@ pub(crate) fn needed(
         }
     }
     if !names.is_empty() {
+        // One pass per file for all the names at once; a match counts as a whole word only.
+        let names: Vec<&str> = names.into_iter().collect();
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(&names)
+            .ok();
+        let mentions = |text: &str| match &automaton {
+            Some(automaton) => {
+                let bytes = text.as_bytes();
+                automaton.find_overlapping_iter(text).any(|m| {
+                    let starts_word = m.start() == 0 || !is_word_byte(bytes[m.start() - 1]);
+                    let ends_word = bytes.get(m.end()).is_none_or(|b| !is_word_byte(*b));
+                    starts_word && ends_word
+                })
+            }
+            None => words(text).any(|(_, w)| names.contains(&w)),
+        };
         let extra: Vec<usize> = files
             .par_iter()
             .enumerate()
             .filter(|(i, _)| !chosen[*i] && !wanted.contains(i))
-            .filter(|(_, f)| words(f.text).any(|(_, w)| names.contains(w)))
+            .filter(|(_, f)| mentions(f.text))
             .map(|(i, _)| i)
             .collect();
         wanted.extend(extra);
