@@ -183,7 +183,7 @@ for title, tree, language in trees:
         if value is None:
             continue
         verdict = "met" if value <= limit else "missed"
-        print(f"target: {what}: {value:.2f} (limit {limit:g}) -> {verdict}")
+        print(f"target: {what}: {value:.3f} (limit {limit:g}) -> {verdict}")
         results.append(verdict == "met")
     print()
 met = sum(results)
