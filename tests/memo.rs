@@ -136,3 +136,69 @@ fn the_prefilter_changes_no_finding_over_the_corpus() {
         .unwrap();
     assert_eq!(with[user], "[]");
 }
+
+#[test]
+fn the_rust_prefilter_changes_no_finding_over_the_corpus() {
+    fn rust_files(dir: &Path, out: &mut Vec<(String, String)>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                out.push((path.to_string_lossy().replace('\\', "/"), text));
+            }
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+    let mut texts = Vec::new();
+    rust_files(&root, &mut texts);
+    assert!(texts.len() > 10, "{}", texts.len());
+    // A file that names no pool crate or type, with a syntax error: only a run that parses
+    // everything sees it.
+    texts.push((
+        "extra/src/maths.rs".into(),
+        "pub fn area(r: f64) -> f64 { 3.14 * r * r\n".into(),
+    ));
+    let files: Vec<SourceFile> = texts
+        .iter()
+        .map(|(path, text)| SourceFile { path, text })
+        .collect();
+    let selection = Selection::default();
+    let declared = Declarations::default();
+    let limits = connlint_rules::Limits::default();
+    let run = |prefilter: bool| {
+        let options = connlint_rules::ProjectOptions {
+            declared: &declared,
+            selection: &selection,
+            limits: &limits,
+            prefilter,
+        };
+        connlint_rules::check_project_with(Language::Rust, &files, options, &mut Memo::new())
+    };
+    let (with, without) = (run(true), run(false));
+    let findings = |checked: &[connlint_rules::Checked]| -> Vec<String> {
+        checked
+            .iter()
+            .map(|c| format!("{:?}", c.findings))
+            .collect()
+    };
+    assert_eq!(findings(&with), findings(&without));
+    assert!(with.iter().filter(|c| !c.findings.is_empty()).count() > 10);
+    let maths = texts.len() - 1;
+    assert!(
+        with[maths].problems.is_empty(),
+        "{:?}",
+        with[maths].problems
+    );
+    assert_eq!(
+        without[maths].problems.len(),
+        1,
+        "{:?}",
+        without[maths].problems
+    );
+}

@@ -117,6 +117,35 @@ impl Seeds {
         Seeds { automaton, kinds }
     }
 
+    /// The seeds of Rust files: the pool crates and their pool types, as the Rust front end
+    /// recognises pools (`sqlx::PgPool`, `deadpool_postgres::Pool`, `PgPoolOptions::new`): the
+    /// crate and the type of each pool type's path, and of each builder's path (not its method,
+    /// `new` or `builder`, nor the modules between, `any` or `pool`: a path that names them
+    /// also names its crate, in the code or in a `use`).
+    pub fn rust() -> Self {
+        let mut words: HashSet<&'static str> = HashSet::new();
+        for pool in crate::rust::tables::POOLS {
+            for path in pool.types {
+                let segments: Vec<&'static str> = path.split("::").collect();
+                words.extend(segments.first());
+                words.extend(segments.last());
+            }
+            for path in pool.builders {
+                let segments: Vec<&'static str> = path.split("::").collect();
+                let head = &segments[..segments.len().saturating_sub(1)];
+                words.extend(head.first());
+                words.extend(head.last());
+            }
+        }
+        let kinds: Vec<(Kind, String)> =
+            words.iter().map(|w| (Kind::Word, w.to_string())).collect();
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(kinds.iter().map(|(_, p)| p))
+            .ok();
+        Seeds { automaton, kinds }
+    }
+
     /// Whether the text has a word that can start an analysis. Each test is the front end's
     /// own, read off the text: an acquiring name makes a function worth lowering only where it
     /// is called (`engine.begin(`), and a connection-like name makes a class a possible owner
@@ -242,31 +271,11 @@ pub(crate) fn needed(
         }
     }
     if !names.is_empty() {
-        // One pass per file for all the names at once; a match counts as a whole word only.
         let names: Vec<&str> = names.into_iter().collect();
-        let automaton = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .build(&names)
-            .ok();
-        let mentions = |text: &str| match &automaton {
-            Some(automaton) => {
-                let bytes = text.as_bytes();
-                automaton.find_overlapping_iter(text).any(|m| {
-                    let starts_word = m.start() == 0 || !is_word_byte(bytes[m.start() - 1]);
-                    let ends_word = bytes.get(m.end()).is_none_or(|b| !is_word_byte(*b));
-                    starts_word && ends_word
-                })
-            }
-            None => words(text).any(|(_, w)| names.contains(&w)),
-        };
-        let extra: Vec<usize> = files
-            .par_iter()
-            .enumerate()
-            .filter(|(i, _)| !chosen[*i] && !wanted.contains(i))
-            .filter(|(_, f)| mentions(f.text))
-            .map(|(i, _)| i)
+        let skip: Vec<bool> = (0..files.len())
+            .map(|i| chosen[i] || wanted.contains(&i))
             .collect();
-        wanted.extend(extra);
+        wanted.extend(mentioning(files, &names, &skip));
     }
     let mut wanted: Vec<usize> = wanted.into_iter().collect();
     wanted.sort_unstable();
@@ -306,6 +315,35 @@ pub(crate) fn method_defs(text: &str) -> Vec<&str> {
         }
     }
     defs
+}
+
+/// The files not `skip`ped whose text has one of `names` as a whole word, found with one
+/// Aho-Corasick pass per file for all the names at once.
+pub(crate) fn mentioning(files: &[SourceFile], names: &[&str], skip: &[bool]) -> Vec<usize> {
+    if names.is_empty() {
+        return Vec::new();
+    }
+    let automaton = AhoCorasick::builder()
+        .match_kind(MatchKind::Standard)
+        .build(names)
+        .ok();
+    let mentions = |text: &str| match &automaton {
+        Some(automaton) => {
+            let bytes = text.as_bytes();
+            automaton.find_overlapping_iter(text).any(|m| {
+                let starts_word = m.start() == 0 || !is_word_byte(bytes[m.start() - 1]);
+                let ends_word = bytes.get(m.end()).is_none_or(|b| !is_word_byte(*b));
+                starts_word && ends_word
+            })
+        }
+        None => words(text).any(|(_, w)| names.contains(&w)),
+    };
+    files
+        .par_iter()
+        .enumerate()
+        .filter(|(i, f)| !skip[*i] && mentions(f.text))
+        .map(|(i, _)| i)
+        .collect()
 }
 
 #[cfg(test)]

@@ -446,7 +446,7 @@ pub fn analyze_project_memo(
 /// the analysed files need it: it defines a name that a file holding connections imports, or it
 /// mentions a function or class whose summary matters. That closure is computed to a fixed
 /// point, so the findings are those of a run without the prefilter; only syntax errors in files
-/// never parsed go unreported. Rust files are all analysed (no prefilter yet).
+/// never parsed go unreported. Rust files have their own seeds (`rust::analyze_crate`).
 pub fn analyze_project_prefiltered(
     language: Language,
     files: &[SourceFile],
@@ -491,7 +491,7 @@ pub fn analyze_project_shared(
 ) -> Vec<SharedAnalysis> {
     if language == Language::Rust {
         // The files of one crate, with their own fixed point (not remembered in the memo yet).
-        return crate::rust::analyze_crate(files, declared)
+        return crate::rust::analyze_crate(files, declared, prefilter)
             .into_iter()
             .map(|a| SharedAnalysis(Arc::new((a, Linking::default()))))
             .collect();

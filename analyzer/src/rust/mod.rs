@@ -50,21 +50,82 @@ pub(crate) fn analyze(text: &str) -> FileAnalysis {
 /// given is known where another file calls it (`crate::db::load(&pool)`, or imported by `use`).
 /// Paths are relative to the crate (`src/db.rs` is module `db`).
 /// `declared` carries the configuration's `slow-await` functions (CL006).
+///
+/// With `prefilter`, a file is parsed only when its text names a pool crate or type
+/// ([`crate::prefilter::Seeds::rust`]), or when it mentions a function or method whose facts
+/// another analysed file exports (found in one pass, repeated until nothing more is needed):
+/// the front end finds pools only through those names, so a file without them has no
+/// findings and exports nothing. The others get an empty analysis.
 pub(crate) fn analyze_crate(
     files: &[crate::SourceFile],
     declared: &crate::Declarations,
+    prefilter: bool,
 ) -> Vec<FileAnalysis> {
     use rayon::prelude::*;
     let modules: Vec<String> = files.iter().map(|f| module_of(f.path)).collect();
-    let mut ext = Exports::new();
-    let mut round: Vec<(FileAnalysis, Exports)> = files
+    let mut state = Crate {
+        round: vec![Default::default(); files.len()],
+        ext: Exports::new(),
+    };
+    let mut chosen = if prefilter {
+        let seeds = crate::prefilter::Seeds::rust();
+        files.par_iter().map(|f| seeds.may_matter(f.text)).collect()
+    } else {
+        vec![true; files.len()]
+    };
+    let mut fresh: Vec<usize> = (0..files.len()).filter(|&i| chosen[i]).collect();
+    loop {
+        // Facts only grow as files are added (each is "acquires from its pool ..."), so the
+        // fixed point goes on from where the last one ended.
+        fixed_point(files, &modules, declared, &chosen, &fresh, &mut state);
+        let names: Vec<&str> = state
+            .ext
+            .keys()
+            .map(|k| k.rsplit("::").next().unwrap_or(k))
+            .collect();
+        fresh = crate::prefilter::mentioning(files, &names, &chosen);
+        if fresh.is_empty() {
+            return state.round.into_iter().map(|(a, _)| a).collect();
+        }
+        for &i in &fresh {
+            chosen[i] = true;
+        }
+    }
+}
+
+/// Where the crate's fixed point stands: each file's analysis and exports (empty for the files
+/// not analysed), and the exports every file sees.
+struct Crate {
+    round: Vec<(FileAnalysis, Exports)>,
+    ext: Exports,
+}
+
+/// Analyses the `fresh` files against the current exports, then re-analyses the chosen files
+/// that name a changed export until the exports settle.
+fn fixed_point(
+    files: &[crate::SourceFile],
+    modules: &[String],
+    declared: &crate::Declarations,
+    chosen: &[bool],
+    fresh: &[usize],
+    Crate { round, ext }: &mut Crate,
+) {
+    use rayon::prelude::*;
+    let done: Vec<(usize, (FileAnalysis, Exports))> = fresh
         .par_iter()
-        .zip(&modules)
-        .map(|(f, m)| analyze_in_crate(f.text, m, &ext, declared))
+        .map(|&i| {
+            (
+                i,
+                analyze_in_crate(files[i].text, &modules[i], ext, declared),
+            )
+        })
         .collect();
+    for (i, r) in done {
+        round[i] = r;
+    }
     for _ in 1..MAX_ROUNDS {
-        let next = merge_exports(&round);
-        if next == ext {
+        let next = merge_exports(round);
+        if next == *ext {
             break;
         }
         // Only a file that names a changed export (a function, a method: its last path
@@ -76,10 +137,12 @@ pub(crate) fn analyze_crate(
             .chain(ext.keys().filter(|k| !next.contains_key(*k)))
             .map(|k| k.rsplit("::").next().unwrap_or(k).to_string())
             .collect();
-        ext = next;
+        *ext = next;
         let todo: Vec<usize> = (0..files.len())
             .into_par_iter()
-            .filter(|&i| crate::python::words(files[i].text).any(|(_, w)| changed.contains(w)))
+            .filter(|&i| {
+                chosen[i] && crate::python::words(files[i].text).any(|(_, w)| changed.contains(w))
+            })
             .collect();
         if todo.is_empty() {
             break;
@@ -89,7 +152,7 @@ pub(crate) fn analyze_crate(
             .map(|&i| {
                 (
                     i,
-                    analyze_in_crate(files[i].text, &modules[i], &ext, declared),
+                    analyze_in_crate(files[i].text, &modules[i], ext, declared),
                 )
             })
             .collect();
@@ -97,7 +160,6 @@ pub(crate) fn analyze_crate(
             round[i] = r;
         }
     }
-    round.into_iter().map(|(a, _)| a).collect()
 }
 
 /// The exports of every file of a crate; a path two files both export (two types named `Repo`
