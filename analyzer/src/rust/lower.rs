@@ -1294,6 +1294,8 @@ impl<'a, 'f> Lower<'a, 'f> {
             full.to_string()
         };
         let ext: &'a super::Exports = self.ext;
+        let mut looked_up = self.ctx.looked_up.borrow_mut();
+        looked_up.insert(key.clone());
         if let Some((k, f)) = ext.get_key_value(&key) {
             return Some((k.clone(), f));
         }
@@ -1301,7 +1303,9 @@ impl<'a, 'f> Lower<'a, 'f> {
         let segs: Vec<&str> = key.split("::").collect();
         if segs.len() > 2 {
             let short = segs[segs.len() - 2..].join("::");
-            return ext.get_key_value(&short).map(|(k, f)| (k.clone(), f));
+            let found = ext.get_key_value(&short).map(|(k, f)| (k.clone(), f));
+            looked_up.insert(short);
+            return found;
         }
         None
     }

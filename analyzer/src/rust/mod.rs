@@ -41,6 +41,13 @@ const MAX_ROUNDS: usize = 4;
 /// `Repo::find`).
 pub(crate) type Exports = HashMap<String, lower::Facts>;
 
+/// The keys of other files' exports a file's analysis looked up (found or not): the only way
+/// it depends on them.
+pub(crate) type Lookups = std::collections::HashSet<String>;
+
+/// One file's analysis in the crate: findings, what it exports, what it looked up.
+type InCrate = (FileAnalysis, Exports, Lookups);
+
 /// Analyses one Rust file alone. Never panics on user input.
 pub(crate) fn analyze(text: &str) -> FileAnalysis {
     analyze_in_crate(text, "", &Exports::new(), &crate::Declarations::default()).0
@@ -85,7 +92,7 @@ pub(crate) fn analyze_crate(
             .collect();
         fresh = crate::prefilter::mentioning(files, &names, &chosen);
         if fresh.is_empty() {
-            return state.round.into_iter().map(|(a, _)| a).collect();
+            return state.round.into_iter().map(|(a, _, _)| a).collect();
         }
         for &i in &fresh {
             chosen[i] = true;
@@ -96,7 +103,7 @@ pub(crate) fn analyze_crate(
 /// Where the crate's fixed point stands: each file's analysis and exports (empty for the files
 /// not analysed), and the exports every file sees.
 struct Crate {
-    round: Vec<(FileAnalysis, Exports)>,
+    round: Vec<InCrate>,
     ext: Exports,
 }
 
@@ -111,7 +118,7 @@ fn fixed_point(
     Crate { round, ext }: &mut Crate,
 ) {
     use rayon::prelude::*;
-    let done: Vec<(usize, (FileAnalysis, Exports))> = fresh
+    let done: Vec<(usize, InCrate)> = fresh
         .par_iter()
         .map(|&i| {
             (
@@ -128,26 +135,23 @@ fn fixed_point(
         if next == *ext {
             break;
         }
-        // Only a file that names a changed export (a function, a method: its last path
-        // segment) can see the change: the others would come out the same.
-        let changed: std::collections::HashSet<String> = next
+        // Only a file that looked up a changed export can see the change: the others would
+        // come out the same.
+        let changed: Lookups = next
             .iter()
             .filter(|(k, v)| ext.get(*k) != Some(*v))
             .map(|(k, _)| k)
             .chain(ext.keys().filter(|k| !next.contains_key(*k)))
-            .map(|k| k.rsplit("::").next().unwrap_or(k).to_string())
+            .cloned()
             .collect();
         *ext = next;
         let todo: Vec<usize> = (0..files.len())
-            .into_par_iter()
-            .filter(|&i| {
-                chosen[i] && crate::python::words(files[i].text).any(|(_, w)| changed.contains(w))
-            })
+            .filter(|&i| chosen[i] && !round[i].2.is_disjoint(&changed))
             .collect();
         if todo.is_empty() {
             break;
         }
-        let fresh: Vec<(usize, (FileAnalysis, Exports))> = todo
+        let fresh: Vec<(usize, InCrate)> = todo
             .par_iter()
             .map(|&i| {
                 (
@@ -164,10 +168,10 @@ fn fixed_point(
 
 /// The exports of every file of a crate; a path two files both export (two types named `Repo`
 /// in different modules) is left out, since which one a call means is unknown.
-fn merge_exports(round: &[(FileAnalysis, Exports)]) -> Exports {
+fn merge_exports(round: &[InCrate]) -> Exports {
     let mut next = Exports::new();
     let mut clashing = Vec::new();
-    for (_, exports) in round {
+    for (_, exports, _) in round {
         for (key, facts) in exports {
             if next.insert(key.clone(), facts.clone()).is_some() {
                 clashing.push(key.clone());
@@ -201,13 +205,13 @@ fn analyze_in_crate(
     module: &str,
     ext: &Exports,
     declared: &crate::Declarations,
-) -> (FileAnalysis, Exports) {
+) -> InCrate {
     if let Some(problem) = too_nested(text) {
         let analysis = FileAnalysis {
             problems: vec![problem],
             ..FileAnalysis::default()
         };
-        return (analysis, Exports::new());
+        return (analysis, Exports::new(), Lookups::new());
     }
     let worker = std::thread::scope(|scope| {
         std::thread::Builder::new()
@@ -226,7 +230,7 @@ fn analyze_in_crate(
                 }],
                 ..FileAnalysis::default()
             };
-            (analysis, Exports::new())
+            (analysis, Exports::new(), Lookups::new())
         }
         // Ex) no thread can be started: analyse on this thread, with the same depth limits.
         Err(_) => analyze_here(text, module, ext, declared),
@@ -238,7 +242,7 @@ fn analyze_here(
     module: &str,
     ext: &Exports,
     declared: &crate::Declarations,
-) -> (FileAnalysis, Exports) {
+) -> InCrate {
     let mut result = FileAnalysis::default();
     let file = match syn::parse_file(text) {
         Ok(file) => file,
@@ -268,7 +272,7 @@ fn analyze_here(
                 ),
             });
             proc_macro2::extra::invalidate_current_thread_spans();
-            return (result, Exports::new());
+            return (result, Exports::new(), Lookups::new());
         }
     };
     result.pools = pools::find(&file, text);
@@ -337,7 +341,7 @@ fn analyze_here(
         result.functions.push(l.summary);
     }
     proc_macro2::extra::invalidate_current_thread_spans();
-    (result, exports)
+    (result, exports, ctx.looked_up.take())
 }
 
 /// Lowers every unit, and the spawned closures found in them, in order.
@@ -389,6 +393,8 @@ pub(crate) struct FileCtx {
     pub module: String,
     /// Other files' facts by crate path.
     pub ext: Exports,
+    /// The keys of `ext` looked up so far (found or not).
+    pub looked_up: std::cell::RefCell<Lookups>,
     /// The configuration's `slow-await` functions (CL006).
     pub slow: crate::Declarations,
 }
