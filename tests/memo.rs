@@ -7,7 +7,8 @@ use std::path::Path;
 use connlint_rules::analyzer::{Declarations, Language, Memo, SourceFile};
 use connlint_rules::{check_project, check_project_memo, Selection};
 
-fn corpus_files(dir: &Path, out: &mut Vec<(String, String)>) {
+/// The corpus files with extension `ext` under `dir`, in path order, as (path, text).
+fn corpus_files(dir: &Path, ext: &str, out: &mut Vec<(String, String)>) {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -15,8 +16,8 @@ fn corpus_files(dir: &Path, out: &mut Vec<(String, String)>) {
     entries.sort();
     for path in entries {
         if path.is_dir() {
-            corpus_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "py") {
+            corpus_files(&path, ext, out);
+        } else if path.extension().is_some_and(|e| e == ext) {
             let text = std::fs::read_to_string(&path).unwrap();
             out.push((path.to_string_lossy().replace('\\', "/"), text));
         }
@@ -44,7 +45,7 @@ fn run(texts: &[(String, String)], memo: Option<&mut Memo>) -> Vec<String> {
 fn warm_and_edited_runs_agree_with_cold_runs_over_the_corpus() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
     let mut texts = Vec::new();
-    corpus_files(&root, &mut texts);
+    corpus_files(&root, "py", &mut texts);
     assert!(texts.len() > 40, "{}", texts.len());
 
     let mut memo = Memo::new();
@@ -80,7 +81,7 @@ fn warm_and_edited_runs_agree_with_cold_runs_over_the_corpus() {
 fn the_prefilter_changes_no_finding_over_the_corpus() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
     let mut texts = Vec::new();
-    corpus_files(&root, &mut texts);
+    corpus_files(&root, "py", &mut texts);
     // Files that hold nothing, to be left out; and one that only defines a closer others use.
     texts.push((
         "extra/maths.py".into(),
@@ -139,24 +140,9 @@ fn the_prefilter_changes_no_finding_over_the_corpus() {
 
 #[test]
 fn the_rust_prefilter_changes_no_finding_over_the_corpus() {
-    fn rust_files(dir: &Path, out: &mut Vec<(String, String)>) {
-        let mut entries: Vec<_> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        entries.sort();
-        for path in entries {
-            if path.is_dir() {
-                rust_files(&path, out);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                let text = std::fs::read_to_string(&path).unwrap();
-                out.push((path.to_string_lossy().replace('\\', "/"), text));
-            }
-        }
-    }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
     let mut texts = Vec::new();
-    rust_files(&root, &mut texts);
+    corpus_files(&root, "rs", &mut texts);
     assert!(texts.len() > 10, "{}", texts.len());
     // A file that names no pool crate or type, with a syntax error: only a run that parses
     // everything sees it.

@@ -12,7 +12,7 @@ use aho_corasick::{AhoCorasick, MatchKind};
 use rayon::prelude::*;
 
 use crate::project::{Declarations, SourceFile};
-use crate::python::words;
+use crate::python::{words, CONN_PARTS, CONN_WORDS};
 use crate::tables;
 
 /// Words that can make a file matter on its own, found in one multi-pattern pass.
@@ -40,6 +40,12 @@ enum Kind {
 
 fn is_word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
+}
+
+/// Whether `bytes[start..end]` is a whole word: no word byte touches it on either side.
+fn whole_word(bytes: &[u8], start: usize, end: usize) -> bool {
+    let starts = start == 0 || bytes.get(start - 1).is_none_or(|b| !is_word_byte(*b));
+    starts && bytes.get(end).is_none_or(|b| !is_word_byte(*b))
 }
 
 /// Release names: a class whose methods call one on an attribute of `self` can be a wrapper,
@@ -109,6 +115,12 @@ impl Seeds {
         kinds.extend(calls.iter().map(|w| (Kind::Call, w.to_string())));
         kinds.extend(CONN_PARTS.iter().map(|w| (Kind::ConnPart, w.to_string())));
         kinds.extend(CONN_WORDS.iter().map(|w| (Kind::ConnWord, w.to_string())));
+        Seeds::from_kinds(kinds)
+    }
+
+    /// One automaton for all the patterns, ASCII case-insensitive (the connection-like names
+    /// are matched in any case; the others are compared exactly where found).
+    fn from_kinds(kinds: Vec<(Kind, String)>) -> Self {
         let automaton = AhoCorasick::builder()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
@@ -137,13 +149,7 @@ impl Seeds {
                 words.extend(head.last());
             }
         }
-        let kinds: Vec<(Kind, String)> =
-            words.iter().map(|w| (Kind::Word, w.to_string())).collect();
-        let automaton = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .build(kinds.iter().map(|(_, p)| p))
-            .ok();
-        Seeds { automaton, kinds }
+        Seeds::from_kinds(words.iter().map(|w| (Kind::Word, w.to_string())).collect())
     }
 
     /// Whether the text has a word that can start an analysis. Each test is the front end's
@@ -176,8 +182,7 @@ impl Seeds {
             match kind {
                 Kind::Word | Kind::Call => {
                     bytes.get(start..end) == Some(pattern.as_bytes())
-                        && word_start(start) == start
-                        && word_end(end) == end
+                        && whole_word(bytes, start, end)
                         && (*kind == Kind::Word || called_at(text, end))
                 }
                 Kind::ConnPart => after_self(text, word_start(start)),
@@ -214,18 +219,8 @@ fn after_self(text: &str, at: usize) -> bool {
     let Some(before) = head.trim_end().strip_suffix("self") else {
         return false;
     };
-    !before
-        .bytes()
-        .next_back()
-        .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80)
+    !before.bytes().next_back().is_some_and(is_word_byte)
 }
-
-/// Names the front end treats as holding a connection when they are attributes of `self`
-/// (`self.conn`, `self._session`, `self.db`): any name containing one of `CONN_PARTS`, or one
-/// of `CONN_WORDS` (both in any case, after leading underscores), as `connection_like` in the
-/// Python front end reads them.
-const CONN_PARTS: &[&str] = &["conn", "session"];
-const CONN_WORDS: &[&str] = &["db", "cnx", "con", "client"];
 
 /// Files not chosen yet that the analysed ones need. A file matters only if it has a seed, or
 /// its analysis is pulled in by others: a file holding connections demands the names it imports
@@ -289,9 +284,7 @@ pub(crate) fn method_defs(text: &str) -> Vec<&str> {
     let mut defs = Vec::new();
     for (at, _) in text.match_indices("def") {
         let end = at + 3;
-        if (at > 0 && is_word_byte(bytes[at - 1]))
-            || bytes.get(end).is_some_and(|b| is_word_byte(*b))
-        {
+        if !whole_word(bytes, at, end) {
             continue;
         }
         // The next word, wherever it is.
@@ -330,11 +323,9 @@ pub(crate) fn mentioning(files: &[SourceFile], names: &[&str], skip: &[bool]) ->
     let mentions = |text: &str| match &automaton {
         Some(automaton) => {
             let bytes = text.as_bytes();
-            automaton.find_overlapping_iter(text).any(|m| {
-                let starts_word = m.start() == 0 || !is_word_byte(bytes[m.start() - 1]);
-                let ends_word = bytes.get(m.end()).is_none_or(|b| !is_word_byte(*b));
-                starts_word && ends_word
-            })
+            automaton
+                .find_overlapping_iter(text)
+                .any(|m| whole_word(bytes, m.start(), m.end()))
         }
         None => words(text).any(|(_, w)| names.contains(&w)),
     };

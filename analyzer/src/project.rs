@@ -160,6 +160,14 @@ fn last_segment(name: &str) -> &str {
     name.rsplit('.').next().unwrap_or(name)
 }
 
+/// Marks the lookups an export's changed summary can answer differently: the function or
+/// class by its last segment (`get_db`, `close` of `Wrapper.close`), the method by its name.
+fn touch(affected: &mut HashSet<String>, name: &str) {
+    let short = last_segment(name);
+    affected.insert(short.to_string());
+    affected.insert(format!("method:{short}"));
+}
+
 /// Whether lookup key `path` names export `name` of module `module`: the path is the
 /// qualified name or one of its dotted suffixes that keep the whole in-file name and at least
 /// one module component (`db.get_db` and `app.db.get_db` for `get_db` of `app.db`).
@@ -234,9 +242,7 @@ impl Externals {
             // that differ touch the lookups.
             for ((name, old), (_, new)) in before.exports.iter().zip(&after.1.exports) {
                 if old != new {
-                    let short = last_segment(name);
-                    affected.insert(short.to_string());
-                    affected.insert(format!("method:{short}"));
+                    touch(affected, name);
                 }
             }
             self.files[file] = after.clone();
@@ -251,9 +257,7 @@ impl Externals {
         }
         for (name, (old, new)) in changed {
             if old != new {
-                let short = last_segment(name);
-                affected.insert(short.to_string());
-                affected.insert(format!("method:{short}"));
+                touch(affected, name);
             }
         }
         if before.methods != after.1.methods {
@@ -497,7 +501,7 @@ pub fn analyze_project_shared(
             .collect();
     }
     memo.begin();
-    let modules: Vec<String> = files.iter().map(|f| module_path(f.path)).collect();
+    let modules: Arc<Vec<String>> = Arc::new(files.iter().map(|f| module_path(f.path)).collect());
     let keys: Vec<FileKey> = files
         .par_iter()
         .map(|f| FileKey::new(f.path, f.text, declared))
@@ -521,16 +525,22 @@ pub fn analyze_project_shared(
         vec![true; files.len()]
     };
     drop(scanned);
-    let mut results = fixed_point(
-        files,
-        &modules,
-        &keys,
-        &by_module,
-        (declared, &method_defs),
-        memo,
-        &chosen,
-    );
+    let mut results = Vec::new();
+    // Whether the chosen files need a fixed point (again): not when the files added last are
+    // inert.
+    let mut solve = true;
     loop {
+        if solve {
+            results = fixed_point(
+                files,
+                &modules,
+                &keys,
+                &by_module,
+                (declared, &method_defs),
+                memo,
+                &chosen,
+            );
+        }
         let wanted = prefilter::needed(files, &by_module, &results, &chosen);
         if wanted.is_empty() {
             break;
@@ -551,24 +561,14 @@ pub fn analyze_project_shared(
                 && link.imports.is_empty()
                 && link.seen.is_empty()
         });
+        solve = true;
         if inert {
             for (i, r) in added {
                 results[i] = r;
             }
             let demands = demanded_names(&modules, &by_module, &results);
-            if wanted.iter().all(|&i| demands[i].is_empty()) {
-                continue;
-            }
+            solve = !wanted.iter().all(|&i| demands[i].is_empty());
         }
-        results = fixed_point(
-            files,
-            &modules,
-            &keys,
-            &by_module,
-            (declared, &method_defs),
-            memo,
-            &chosen,
-        );
     }
     memo.end();
     results.into_iter().map(SharedAnalysis).collect()
@@ -583,7 +583,7 @@ pub fn analyze_project_shared(
 /// the lookups whose keys those changes touch are asked again (the first check asks all).
 fn fixed_point(
     files: &[SourceFile],
-    modules: &[String],
+    modules: &Arc<Vec<String>>,
     keys: &[FileKey],
     by_module: &HashMap<String, Vec<usize>>,
     (declared, method_defs): (&Declarations, &Arc<HashMap<String, u32>>),
@@ -595,14 +595,11 @@ fn fixed_point(
     let no_demands = vec![Vec::new(); files.len()];
     let empty: Analysed = Arc::default();
     let mut results: Vec<Analysed> = vec![empty; files.len()];
-    let analyse = |memo: &mut Memo, which: &[usize], ext: &Externals, demands: &[Vec<String>]| {
-        analyse_files((files, modules, keys), memo, which, ext, demands)
-    };
-    for (i, r) in analyse(memo, &all, &first, &no_demands) {
+    for (i, r) in analyse_files((files, modules, keys), memo, &all, &first, &no_demands) {
         results[i] = r;
     }
     drop(first);
-    let mut ext = Externals::build(&Arc::new(modules.to_vec()), &results, declared, method_defs);
+    let mut ext = Externals::build(modules, &results, declared, method_defs);
     // `None`: every lookup may have changed (the first check, against the declarations).
     let mut affected: Option<HashSet<String>> = None;
     for _round in 0..MAX_ROUNDS {
@@ -635,7 +632,7 @@ fn fixed_point(
             break;
         }
         let mut touched = HashSet::new();
-        for (i, r) in analyse(memo, &stale, &ext, &demands) {
+        for (i, r) in analyse_files((files, modules, keys), memo, &stale, &ext, &demands) {
             ext.replace(i, &r, &mut touched);
             results[i] = r;
         }

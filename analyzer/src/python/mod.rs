@@ -368,10 +368,13 @@ fn class_handles(ctx: &FileCtx, results: &[Option<Outcome>]) -> Vec<(String, Cla
 /// Attribute names that hold a connection when a constructor is handed one.
 fn connection_like(attr: &str) -> bool {
     let a = attr.trim_start_matches('_').to_ascii_lowercase();
-    a.contains("conn")
-        || a.contains("session")
-        || matches!(a.as_str(), "db" | "cnx" | "con" | "client")
+    CONN_PARTS.iter().any(|p| a.contains(p)) || CONN_WORDS.contains(&a.as_str())
 }
+
+/// What makes an attribute name connection-like (also the prefilter's seeds for it): a part
+/// it contains, or the whole name, in any case after leading underscores.
+pub(crate) const CONN_PARTS: &[&str] = &["conn", "session"];
+pub(crate) const CONN_WORDS: &[&str] = &["db", "cnx", "con", "client"];
 
 /// A lowered function, summarised.
 enum Outcome {

@@ -118,18 +118,21 @@ fn fixed_point(
     Crate { round, ext }: &mut Crate,
 ) {
     use rayon::prelude::*;
-    let done: Vec<(usize, InCrate)> = fresh
-        .par_iter()
-        .map(|&i| {
-            (
-                i,
-                analyze_in_crate(files[i].text, &modules[i], ext, declared),
-            )
-        })
-        .collect();
-    for (i, r) in done {
-        round[i] = r;
-    }
+    let analyse = |round: &mut Vec<InCrate>, which: &[usize], ext: &Exports| {
+        let done: Vec<(usize, InCrate)> = which
+            .par_iter()
+            .map(|&i| {
+                (
+                    i,
+                    analyze_in_crate(files[i].text, &modules[i], ext, declared),
+                )
+            })
+            .collect();
+        for (i, r) in done {
+            round[i] = r;
+        }
+    };
+    analyse(round, fresh, ext);
     for _ in 1..MAX_ROUNDS {
         let next = merge_exports(round);
         if next == *ext {
@@ -151,18 +154,7 @@ fn fixed_point(
         if todo.is_empty() {
             break;
         }
-        let fresh: Vec<(usize, InCrate)> = todo
-            .par_iter()
-            .map(|&i| {
-                (
-                    i,
-                    analyze_in_crate(files[i].text, &modules[i], ext, declared),
-                )
-            })
-            .collect();
-        for (i, r) in fresh {
-            round[i] = r;
-        }
+        analyse(round, &todo, ext);
     }
 }
 
