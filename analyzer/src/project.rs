@@ -88,11 +88,11 @@ pub struct SourceFile<'a> {
 #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Linking {
     /// In-file name (`get_db`, `Wrapped`, `Adapter.get_connection`) -> summary.
-    pub exports: Vec<(String, UserSummary)>,
+    pub exports: Vec<(String, Arc<UserSummary>)>,
     /// Local name -> module path it was imported from (relative imports made absolute).
     pub imports: Vec<(String, String)>,
     /// Lookups into other files' summaries and what they returned.
-    pub seen: Vec<(String, Option<UserSummary>)>,
+    pub seen: Vec<(String, Option<Arc<UserSummary>>)>,
     /// Names other files import from this one, which were analysed whatever they contain.
     pub demanded: Vec<String>,
     /// The functions (qualified in the file) and classes that were analysed.
@@ -125,7 +125,7 @@ pub(crate) struct Externals {
     /// Declared functions: dotted suffixes of the declared path -> declared paths.
     declared_by_suffix: HashMap<String, Vec<String>>,
     /// Declared functions (by path) and methods (by `<declared>.name`) -> summary.
-    declared_summaries: HashMap<String, UserSummary>,
+    declared_summaries: HashMap<String, Arc<UserSummary>>,
     /// Declared method name -> its keys in `declared_summaries`.
     declared_methods: HashMap<String, Vec<String>>,
     /// How many indented `def NAME(` lines the whole project's text has, per name: a method
@@ -248,7 +248,8 @@ impl Externals {
             self.files[file] = after.clone();
             return;
         }
-        let mut changed: HashMap<&str, (Vec<&UserSummary>, Vec<&UserSummary>)> = HashMap::new();
+        type Summaries<'s> = Vec<&'s UserSummary>;
+        let mut changed: HashMap<&str, (Summaries, Summaries)> = HashMap::new();
         for (name, summary) in &before.exports {
             changed.entry(name).or_default().0.push(summary);
         }
@@ -314,7 +315,7 @@ impl Externals {
                         .or_default()
                         .push(key.clone());
                     ext.declared_words.push(method.to_string());
-                    ext.declared_summaries.insert(key, summary);
+                    ext.declared_summaries.insert(key, Arc::new(summary));
                 }
                 None => {
                     let parts: Vec<&str> = name.split('.').collect();
@@ -327,7 +328,8 @@ impl Externals {
                     if let Some(last) = parts.last() {
                         ext.declared_words.push(last.to_string());
                     }
-                    ext.declared_summaries.insert(name.to_string(), summary);
+                    ext.declared_summaries
+                        .insert(name.to_string(), Arc::new(summary));
                 }
             }
         }
@@ -337,8 +339,8 @@ impl Externals {
     /// The summary a dotted path names (`pkg.db.get_db`, as imported from module `from`): the
     /// project's export matching it, or, when several do (two packages named `app` in one
     /// tree), the one nearest to the importing module; a tie resolves to nothing.
-    pub fn lookup(&self, path: &str, from: &str) -> Option<&UserSummary> {
-        let mut candidates: Vec<(Qualified, &UserSummary)> = Vec::new();
+    pub fn lookup(&self, path: &str, from: &str) -> Option<&Arc<UserSummary>> {
+        let mut candidates: Vec<(Qualified, &Arc<UserSummary>)> = Vec::new();
         if let Some(entries) = self.exports.get(&word_hash(last_segment(path))) {
             for &(file, at) in entries {
                 let module = &self.modules[file as usize];
@@ -358,7 +360,7 @@ impl Externals {
 
     /// A method by name, when exactly one class of the project defines a method of that name
     /// and it has a summary.
-    pub fn lookup_method(&self, method: &str, _from: &str) -> Option<&UserSummary> {
+    pub fn lookup_method(&self, method: &str, _from: &str) -> Option<&Arc<UserSummary>> {
         // Strictly one definition in the whole project: a guess between classes would be worse
         // than none, and the check stays O(1) for names every class defines (`get`, `close`).
         if self.method_defs.get(method).is_some_and(|n| *n > 1) {
@@ -393,12 +395,17 @@ impl Externals {
     }
 
     /// Whether a lookup key (as recorded in [`Linking::seen`]) now returns something else.
-    pub(crate) fn changed(&self, key: &str, before: &Option<UserSummary>, from: &str) -> bool {
+    pub(crate) fn changed(&self, key: &str, before: &Option<Arc<UserSummary>>, from: &str) -> bool {
         let now = match key.strip_prefix("method:") {
             Some(m) => self.lookup_method(m, from),
             None => self.lookup(key, from),
         };
-        now != before.as_ref()
+        match (now, before) {
+            // The same summary, shared: no need to compare its contents.
+            (Some(a), Some(b)) => !Arc::ptr_eq(a, b) && a != b,
+            (None, None) => false,
+            _ => true,
+        }
     }
 }
 

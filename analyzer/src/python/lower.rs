@@ -781,13 +781,13 @@ impl<'a, 't> Lower<'a, 't> {
             let found = self.ext.lookup(&path, self.ctx.module);
             self.ctx.saw(&path, found);
             if let Some(s) = found {
-                return Some((s, path));
+                return Some((&**s, path));
             }
         }
         let method = method?;
         let found = self.ext.lookup_method(method, self.ctx.module);
         self.ctx.saw(&format!("method:{method}"), found);
-        found.map(|s| (s, method.to_string()))
+        found.map(|s| (&**s, method.to_string()))
     }
 
     /// The class of this file an object expression is an instance of, when known: `self`, a

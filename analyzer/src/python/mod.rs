@@ -212,7 +212,10 @@ fn analyze_inner(
             database: pool.database.clone(),
         });
     }
-    link.exports = summaries.into_iter().collect();
+    link.exports = summaries
+        .into_iter()
+        .map(|(name, summary)| (name, Arc::new(summary)))
+        .collect();
     // In name order, so that two analyses of a file export in the same order.
     link.exports.sort_by(|a, b| a.0.cmp(&b.0));
     link.imports = ctx
@@ -460,7 +463,7 @@ pub(crate) struct FileCtx<'t> {
     /// This file's module path (`pkg.db`), for relative imports.
     pub module: &'t str,
     /// Lookups into other files' summaries, and what they returned.
-    pub seen: std::cell::RefCell<HashMap<String, Option<UserSummary>>>,
+    pub seen: std::cell::RefCell<HashMap<String, Option<Arc<UserSummary>>>>,
     /// Extra names that make a function worth lowering (aliases of connect functions, ...).
     extra_names: std::collections::HashSet<String>,
 }
@@ -811,7 +814,7 @@ impl<'t> FileCtx<'t> {
     }
 
     /// Records a lookup into other files' summaries (once per key) for the fixed point.
-    pub fn saw(&self, key: &str, found: Option<&UserSummary>) {
+    pub fn saw(&self, key: &str, found: Option<&Arc<UserSummary>>) {
         let mut seen = self.seen.borrow_mut();
         if !seen.contains_key(key) {
             seen.insert(key.to_string(), found.cloned());
