@@ -108,17 +108,19 @@ pub(crate) type Analysed = Arc<(FileAnalysis, Linking)>;
 
 /// Summaries of the other files, as one file's analysis sees them.
 ///
-/// The index points into the analyses themselves (shared, never copied): a name is found by
-/// the hash of its last dotted segment, and every candidate is checked against the whole path,
-/// so a hash collision costs a comparison, never a wrong answer.
+/// The index points into the analyses themselves (shared, never copied): an export is found by
+/// the hash of the path that names it, a method by the hash of its name, and every candidate
+/// is checked against the whole path, so a hash collision costs a comparison, never a wrong
+/// answer.
 #[derive(Debug, Default)]
 pub(crate) struct Externals {
     /// The module path of each file of the project.
     modules: Arc<Vec<String>>,
     /// The analysis of each file whose exports are visible (empty for the others).
     files: Vec<Analysed>,
-    /// Hash of the last dotted segment of an exported in-file name (`get_db`, `close` of
-    /// `Wrapper.close`) -> (file, index in its exports).
+    /// Hash of each key that can name an export (`app.db.get_db`, `db.get_db`; see
+    /// [`lookup_keys`]) -> (file, index in its exports): a lookup finds only the exports whose
+    /// qualified name ends with its path, even where many files export the same name.
     exports: HashMap<u64, Vec<(u32, u32)>>,
     /// Hash of a method's name -> (file, index in its `methods`).
     methods: HashMap<u64, Vec<(u32, u32)>>,
@@ -168,6 +170,20 @@ fn touch(affected: &mut HashSet<String>, name: &str) {
     affected.insert(format!("method:{short}"));
 }
 
+/// The lookup keys that can name an export, given as its qualified name `module.name` and the
+/// length of `module`: the dotted suffixes that keep the whole in-file name and at least one
+/// module component (`app.db.get_db` and `db.get_db`), as [`names_export`] accepts them.
+fn lookup_keys(qualified: &str, module_len: usize) -> impl Iterator<Item = &str> {
+    let starts = qualified
+        .get(..module_len)
+        .unwrap_or("")
+        .match_indices('.')
+        .map(|(dot, _)| dot + 1);
+    std::iter::once(0)
+        .chain(starts)
+        .filter_map(move |start| qualified.get(start..))
+}
+
 /// Whether lookup key `path` names export `name` of module `module`: the path is the
 /// qualified name or one of its dotted suffixes that keep the whole in-file name and at least
 /// one module component (`db.get_db` and `app.db.get_db` for `get_db` of `app.db`).
@@ -202,28 +218,33 @@ impl Externals {
     fn index(&mut self, file: usize, add: bool) {
         let link = &self.files[file].1;
         let at = file as u32;
-        let update = |table: &mut HashMap<u64, Vec<(u32, u32)>>,
-                      words: &mut dyn Iterator<Item = &str>| {
-            for (i, word) in words.enumerate() {
-                let key = word_hash(last_segment(word));
-                if add {
-                    table.entry(key).or_default().push((at, i as u32));
-                } else if let Some(entries) = table.get_mut(&key) {
-                    entries.retain(|(f, _)| *f != at);
-                    if entries.is_empty() {
-                        table.remove(&key);
-                    }
+        let update = |table: &mut HashMap<u64, Vec<(u32, u32)>>, key: u64, i: usize| {
+            let entry = (at, i as u32);
+            if add {
+                let entries = table.entry(key).or_default();
+                // Two keys of one export colliding must not make it two candidates.
+                if entries.last() != Some(&entry) {
+                    entries.push(entry);
+                }
+            } else if let Some(entries) = table.get_mut(&key) {
+                entries.retain(|(f, _)| *f != at);
+                if entries.is_empty() {
+                    table.remove(&key);
                 }
             }
         };
-        update(
-            &mut self.exports,
-            &mut link.exports.iter().map(|(n, _)| n.as_str()),
-        );
-        update(
-            &mut self.methods,
-            &mut link.methods.iter().map(String::as_str),
-        );
+        let module = self.modules[file].as_str();
+        if !module.is_empty() {
+            for (i, (name, _)) in link.exports.iter().enumerate() {
+                let qualified = format!("{module}.{name}");
+                for key in lookup_keys(&qualified, module.len()) {
+                    update(&mut self.exports, word_hash(key), i);
+                }
+            }
+        }
+        for (i, method) in link.methods.iter().enumerate() {
+            update(&mut self.methods, word_hash(last_segment(method)), i);
+        }
     }
 
     /// Replaces file `file`'s analysis by `after`, and adds to `affected` the last segments of
@@ -341,7 +362,7 @@ impl Externals {
     /// tree), the one nearest to the importing module; a tie resolves to nothing.
     pub fn lookup(&self, path: &str, from: &str) -> Option<&Arc<UserSummary>> {
         let mut candidates: Vec<(Qualified, &Arc<UserSummary>)> = Vec::new();
-        if let Some(entries) = self.exports.get(&word_hash(last_segment(path))) {
+        if let Some(entries) = self.exports.get(&word_hash(path)) {
             for &(file, at) in entries {
                 let module = &self.modules[file as usize];
                 let (name, summary) = &self.files[file as usize].1.exports[at as usize];
@@ -616,8 +637,10 @@ fn fixed_point(
                 .as_ref()
                 .is_none_or(|a| a.contains(last_segment(key)))
         };
+        // Each check asks the index again (about as costly as the analysis on a tree of many
+        // small files), so the files are checked in parallel.
         let stale: Vec<usize> = all
-            .iter()
+            .par_iter()
             .copied()
             .filter(|&i| {
                 let link = &results[i].1;
@@ -729,30 +752,35 @@ fn demanded_names(
     by_module: &HashMap<String, Vec<usize>>,
     results: &[Analysed],
 ) -> Vec<Vec<String>> {
-    let mut demands: Vec<Vec<String>> = vec![Vec::new(); results.len()];
-    for (from, result) in modules.iter().zip(results) {
-        let (analysis, link) = &**result;
-        // Only a file that holds connections can hand one to a closer or storer it imports.
-        if analysis.functions.iter().all(|f| f.acquisitions.is_empty()) {
-            continue;
-        }
-        for (_, path) in &link.imports {
-            let Some((module, name)) = path.rsplit_once('.') else {
-                continue;
-            };
-            let Some(files) = by_module.get(module) else {
-                continue;
-            };
-            let module = |&f: &usize| Qualified {
-                module: "",
-                name: modules[f].as_str(),
-            };
-            let Some(&file) = nearest(files, module, from) else {
-                continue;
-            };
-            if !demands[file].iter().any(|d| d == name) {
-                demands[file].push(name.to_string());
+    // Which file each import names, found for all files in parallel (a module path shared by
+    // many packages has many candidates to weigh).
+    let named: Vec<Vec<(usize, &str)>> = modules
+        .par_iter()
+        .zip(results)
+        .map(|(from, result)| {
+            let (analysis, link) = &**result;
+            // Only a file that holds connections can hand one to a closer or storer it imports.
+            if analysis.functions.iter().all(|f| f.acquisitions.is_empty()) {
+                return Vec::new();
             }
+            link.imports
+                .iter()
+                .filter_map(|(_, path)| {
+                    let (module, name) = path.rsplit_once('.')?;
+                    let files = by_module.get(module)?;
+                    let module = |&f: &usize| Qualified {
+                        module: "",
+                        name: modules[f].as_str(),
+                    };
+                    nearest(files, module, from).map(|&file| (file, name))
+                })
+                .collect()
+        })
+        .collect();
+    let mut demands: Vec<Vec<String>> = vec![Vec::new(); results.len()];
+    for (file, name) in named.into_iter().flatten() {
+        if !demands[file].iter().any(|d| d == name) {
+            demands[file].push(name.to_string());
         }
     }
     for d in &mut demands {
@@ -778,6 +806,35 @@ mod project_tests {
     use expect_test::expect;
 
     use super::*;
+
+    #[test]
+    fn an_export_is_indexed_under_every_path_that_can_name_it() {
+        fn keys(q: &str, m: usize) -> Vec<&str> {
+            lookup_keys(q, m).collect()
+        }
+        assert_eq!(keys("app.db.get_db", 6), ["app.db.get_db", "db.get_db"]);
+        assert_eq!(
+            keys("app.db.Wrapper.close", 6),
+            ["app.db.Wrapper.close", "db.Wrapper.close"]
+        );
+        assert_eq!(keys("db.get_db", 2), ["db.get_db"]);
+        for (q, m) in [("app.db.get_db", 6), ("app.db.Wrapper.close", 6)] {
+            let (module, name) = q.split_at(m);
+            let name = &name[1..];
+            for key in keys(q, m) {
+                assert!(names_export(module, name, key), "{key} names {q}");
+            }
+            // Every key `names_export` accepts is indexed: the suffixes with a module part.
+            for drop in 0..q.matches('.').count() {
+                let key = q.splitn(drop + 1, '.').last().unwrap_or(q);
+                assert_eq!(
+                    names_export(module, name, key),
+                    keys(q, m).contains(&key),
+                    "{key}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn declared_slow_awaits_match_whole_path_segments() {

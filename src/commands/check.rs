@@ -510,23 +510,19 @@ fn check_texts(
         connlint_rules::check_project_with(Language::Rust, &rust_files, options, &mut Memo::new())
     }));
     drop(rust_files);
-    let mut rust_checked: Vec<Option<Checked>> = rust_checked
-        .unwrap_or_default()
-        .into_iter()
-        .map(Some)
-        .collect();
+    let rust_checked: Vec<Checked> = rust_checked.unwrap_or_default();
     match project {
         Ok(checked) => {
-            let mut checked: Vec<Option<Checked>> = checked.into_iter().map(Some).collect();
-            for (k, (path, text)) in texts.into_iter().enumerate() {
-                let found = python
-                    .iter()
-                    .position(|&i| i == k)
-                    .and_then(|p| checked[p].take())
-                    .or_else(|| {
-                        let p = rust.iter().position(|&i| i == k)?;
-                        rust_checked.get_mut(p).and_then(Option::take)
-                    });
+            // Each text's result by its position among the texts (the Python and Rust results
+            // come in the order of `python` and `rust`, which do not overlap).
+            let mut found: Vec<Option<Checked>> = (0..texts.len()).map(|_| None).collect();
+            for (&k, c) in python.iter().zip(checked) {
+                found[k] = Some(c);
+            }
+            for (&k, c) in rust.iter().zip(rust_checked) {
+                found[k] = Some(c);
+            }
+            for ((path, text), found) in texts.into_iter().zip(found) {
                 let result = match found {
                     Some(c) => file_result(path, text, c),
                     None => check_one(path, text, selection, limits),
