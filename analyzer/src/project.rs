@@ -808,6 +808,44 @@ mod project_tests {
     use super::*;
 
     #[test]
+    // A summary that only stores its argument still reaches the callers that pass theirs on:
+    // an optimisation that stopped it at `relay2` made `run` a false CL001.
+    fn a_connection_handed_down_a_chain_of_pass_through_functions_is_stored() {
+        let files = [
+            SourceFile {
+                path: "app/main.py",
+                text: "import psycopg2\nfrom app.r1 import relay\n\n\ndef run():\n    conn = psycopg2.connect(\"\")\n    relay(conn)\n",
+            },
+            SourceFile {
+                path: "app/r1.py",
+                text: "from app.r2 import relay2\n\n\ndef relay(conn):\n    relay2(conn)\n",
+            },
+            SourceFile {
+                path: "app/r2.py",
+                text: "from app.stash import stash\n\n\ndef relay2(conn):\n    stash(conn)\n",
+            },
+            SourceFile {
+                path: "app/stash.py",
+                text: "import psycopg2\n\n_kept = []\n\n\ndef stash(conn):\n    _kept.append(conn)\n\n\ndef fresh():\n    conn = psycopg2.connect(\"\")\n    stash(conn)\n",
+            },
+        ];
+        expect![[r#"
+            == app/main.py
+            run
+              psycopg2.connect() line 6 [stored]
+            == app/r1.py
+            relay: stores params [0]
+            == app/r2.py
+            relay2: stores params [0]
+            == app/stash.py
+            stash: stores params [0]
+            fresh
+              psycopg2.connect() line 11 [stored]
+        "#]]
+        .assert_eq(&dump(&files));
+    }
+
+    #[test]
     fn an_export_is_indexed_under_every_path_that_can_name_it() {
         fn keys(q: &str, m: usize) -> Vec<&str> {
             lookup_keys(q, m).collect()
