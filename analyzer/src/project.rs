@@ -807,9 +807,9 @@ mod project_tests {
 
     use super::*;
 
+    /// A summary that only stores its argument still reaches the callers that pass theirs on:
+    /// an optimisation that stopped it at `relay2` made `run` a false CL001.
     #[test]
-    // A summary that only stores its argument still reaches the callers that pass theirs on:
-    // an optimisation that stopped it at `relay2` made `run` a false CL001.
     fn a_connection_handed_down_a_chain_of_pass_through_functions_is_stored() {
         let files = [
             SourceFile {
