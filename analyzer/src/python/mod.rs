@@ -466,6 +466,8 @@ pub(crate) struct FileCtx<'t> {
     pub seen: std::cell::RefCell<HashMap<String, Option<Arc<UserSummary>>>>,
     /// Extra names that make a function worth lowering (aliases of connect functions, ...).
     extra_names: std::collections::HashSet<String>,
+    /// Where each line starts, built on first use by [`FileCtx::describe`].
+    line_starts: std::cell::OnceCell<Vec<u32>>,
 }
 
 impl<'t> FileCtx<'t> {
@@ -490,6 +492,7 @@ impl<'t> FileCtx<'t> {
             module,
             seen: std::cell::RefCell::new(HashMap::new()),
             extra_names: std::collections::HashSet::new(),
+            line_starts: std::cell::OnceCell::new(),
         };
         ctx.units.push(Unit {
             name: "<module>".into(),
@@ -865,11 +868,14 @@ impl<'t> FileCtx<'t> {
 
     /// "`name` (path:line)" for messages that point at another place.
     pub fn describe(&self, name: &str, at: Span) -> String {
-        let line = self
-            .text
-            .get(..at.start as usize)
-            .map_or(0, |t| t.matches('\n').count())
-            + 1;
+        // Asked for every summary of every round of the file: counting the newlines before
+        // `at` each time was quadratic in a large file.
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(memchr::memchr_iter(b'\n', self.text.as_bytes()).map(|i| i as u32 + 1))
+                .collect()
+        });
+        let line = starts.partition_point(|&s| s <= at.start);
         if self.path.is_empty() {
             format!("`{name}` (line {line})")
         } else {

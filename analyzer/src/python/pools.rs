@@ -6,7 +6,7 @@
 //! and `os.environ.get("X", "10")`/`os.getenv`/`os.environ["X"]` (a value from the
 //! environment, with its default). Anything else is unknown, never guessed.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use tree_sitter::Node;
 
@@ -139,10 +139,11 @@ fn find_direct(root: Node, ctx: &FileCtx) -> Vec<PoolConstruction> {
         return Vec::new();
     }
     // The names a constructor can be called by here: its own last component, or a local alias.
-    let mut names: Vec<&str> = tables::pool_constructor_words().collect();
+    // Asked of every word of the file: a set, not a list of some forty names.
+    let mut names: HashSet<&str> = tables::pool_constructor_words().collect();
     for (local, path) in &ctx.imports {
         if tables::pool_sizing(path).is_some() {
-            names.push(local);
+            names.insert(local);
         }
     }
     let constants = module_constants(root, ctx);
@@ -153,7 +154,7 @@ fn find_direct(root: Node, ctx: &FileCtx) -> Vec<PoolConstruction> {
     let mut found = Vec::new();
     let mut last_call = None;
     for (at, word) in words(ctx.text) {
-        if !names.contains(&word) {
+        if !names.contains(word) {
             continue;
         }
         let Some(call) = call_named_at(root, at as usize, word.len()) else {
