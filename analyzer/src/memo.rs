@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::project::{Analysed, Declarations, Externals};
 
 /// Bumped whenever the meaning of remembered data changes without a version change.
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
 
 /// What identifies the inputs of one file's analysis, apart from other files' summaries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -95,6 +95,10 @@ pub(crate) struct Linking {
     pub seen: Vec<(String, Option<Arc<UserSummary>>)>,
     /// Names other files import from this one, which were analysed whatever they contain.
     pub demanded: Vec<String>,
+    /// The imported functions (as paths, `app.db.give_back`) that the lowered functions call
+    /// with an argument that may be a connection (a name, an attribute of `self`, a call's
+    /// result): what this file, if it holds connections, demands of other files.
+    pub handed_to: Vec<String>,
     /// The functions (qualified in the file) and classes that were analysed.
     pub lowered: Vec<String>,
     /// Every method the file defines (`Class.method`), summarised or not: whether a method name
@@ -794,13 +798,14 @@ fn demanded_names(
         .zip(results)
         .map(|(from, result)| {
             let (analysis, link) = &**result;
-            // Only a file that holds connections can hand one to a closer or storer it imports.
+            // Only a file that holds connections can hand one to a closer or storer it imports,
+            // and only to a function it calls with something that may be one.
             if analysis.functions.iter().all(|f| f.acquisitions.is_empty()) {
                 return Vec::new();
             }
-            link.imports
+            link.handed_to
                 .iter()
-                .filter_map(|(_, path)| {
+                .filter_map(|path| {
                     let (module, name) = path.rsplit_once('.')?;
                     let files = by_module.get(module)?;
                     nearest_module(files, modules, from).map(|&file| (file, name))
@@ -913,6 +918,39 @@ mod project_tests {
             stash: stores params [0]
             fresh
               psycopg2.connect() line 11 [stored]
+        "#]]
+        .assert_eq(&dump(&files));
+    }
+
+    /// A file holding connections demands of the files it imports from only the functions it
+    /// hands something to (a name, by keyword, an attribute of `self`), so `note`, called with
+    /// a string, is not analysed: it neither acquires nor releases. (Demanding every import
+    /// re-analysed about 90 of SQLAlchemy's files for nothing.)
+    #[test]
+    fn a_file_holding_connections_demands_only_the_functions_it_hands_something_to() {
+        let files = [
+            SourceFile {
+                path: "app/main.py",
+                text: "import psycopg2\nfrom app.lib import keep, keep_kw, keep_attr, note\n\n\ndef run():\n    conn = psycopg2.connect(\"\")\n    note(\"starting\")\n    keep(conn)\n\n\ndef run_kw():\n    conn = psycopg2.connect(\"\")\n    keep_kw(into=conn)\n\n\nclass Service:\n    def __init__(self):\n        self.conn = psycopg2.connect(\"\")\n        keep_attr(self.conn)\n",
+            },
+            SourceFile {
+                path: "app/lib.py",
+                text: "_kept = []\n\n\ndef keep(conn):\n    _kept.append(conn)\n\n\ndef keep_kw(into):\n    _kept.append(into)\n\n\ndef keep_attr(conn):\n    _kept.append(conn)\n\n\ndef note(text):\n    _kept.append(text)\n",
+            },
+        ];
+        expect![[r#"
+            == app/main.py
+            run
+              psycopg2.connect() line 6 [stored]
+                held if raised at lines [7]
+            run_kw
+              psycopg2.connect() line 12 [stored]
+            Service.__init__
+              psycopg2.connect() line 18 [stored]
+            == app/lib.py
+            keep: stores params [0]
+            keep_kw: stores params [0]
+            keep_attr: stores params [0]
         "#]]
         .assert_eq(&dump(&files));
     }

@@ -1901,6 +1901,13 @@ impl<'a, 't> Lower<'a, 't> {
                 }
             }
         }
+        // Recorded before any of the ways below of handling the call, whatever the callee's
+        // summary says (which may change between rounds).
+        if args.iter().any(|(_, v, _)| !matches!(v, Value::Other)) && self.imported_callee(func) {
+            if let Some(path) = self.ctx.resolve(func) {
+                self.ctx.handed_to.borrow_mut().push(path);
+            }
+        }
         let path = self.ctx.resolve(func);
         let callee_name = method.unwrap_or_else(|| self.text(func));
 
@@ -2203,6 +2210,19 @@ impl<'a, 't> Lower<'a, 't> {
             Some(c) => Value::Pending(c),
             None => result,
         }
+    }
+
+    /// Whether a callee is named through an import: `give_back` of `from .db import
+    /// give_back`, `db.give_back` of `from app import db`.
+    fn imported_callee(&self, callee: Node) -> bool {
+        let mut head = callee;
+        while head.kind() == "attribute" {
+            match head.field(F::Object) {
+                Some(object) => head = object,
+                None => return false,
+            }
+        }
+        head.kind() == "identifier" && self.ctx.imports.contains_key(self.text(head))
     }
 
     fn var_if_known(&self, n: Node) -> Option<Operand> {

@@ -232,6 +232,10 @@ fn analyze_inner(
                 .push((path.clone(), ext.lookup(path, module).cloned()));
         }
     }
+    let mut handed_to = ctx.handed_to.take();
+    handed_to.sort();
+    handed_to.dedup();
+    link.handed_to = handed_to;
     link.methods = ctx
         .units
         .iter()
@@ -466,6 +470,8 @@ pub(crate) struct FileCtx<'t> {
     pub seen: std::cell::RefCell<HashMap<String, Option<Arc<UserSummary>>>>,
     /// Extra names that make a function worth lowering (aliases of connect functions, ...).
     extra_names: std::collections::HashSet<String>,
+    /// Imported functions that lowered functions call with a value that may be a connection.
+    pub handed_to: std::cell::RefCell<Vec<String>>,
     /// Where each line starts, built on first use by [`FileCtx::describe`].
     line_starts: std::cell::OnceCell<Vec<u32>>,
 }
@@ -493,6 +499,7 @@ impl<'t> FileCtx<'t> {
             seen: std::cell::RefCell::new(HashMap::new()),
             extra_names: std::collections::HashSet::new(),
             line_starts: std::cell::OnceCell::new(),
+            handed_to: std::cell::RefCell::default(),
         };
         ctx.units.push(Unit {
             name: "<module>".into(),
