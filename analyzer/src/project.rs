@@ -955,6 +955,41 @@ mod project_tests {
         .assert_eq(&dump(&files));
     }
 
+    /// The same through a method of an object whose class is not known where it is called
+    /// (`adapter.hand_over(conn)`, resolved as the one method of that name in the project),
+    /// which demands nothing of the file defining it: `hand_over` must be analysed because it
+    /// calls a function whose summary keeps its argument. An optimisation tried on 2026-12-06
+    /// that analysed such callers only when demanded made `run` a false CL001.
+    #[test]
+    fn a_connection_handed_to_a_method_that_passes_it_to_a_keeper_is_stored() {
+        let files = [
+            SourceFile {
+                path: "app/main.py",
+                text: "import psycopg2\n\n\ndef run(adapter):\n    conn = psycopg2.connect(\"\")\n    adapter.hand_over(conn)\n",
+            },
+            SourceFile {
+                path: "app/svc.py",
+                text: "from app.stash import stash\n\n\nclass Service:\n    def hand_over(self, conn):\n        stash(conn)\n",
+            },
+            SourceFile {
+                path: "app/stash.py",
+                text: "import psycopg2\n\n_kept = []\n\n\ndef stash(conn):\n    _kept.append(conn)\n\n\ndef fresh():\n    conn = psycopg2.connect(\"\")\n    stash(conn)\n",
+            },
+        ];
+        expect![[r#"
+            == app/main.py
+            run
+              psycopg2.connect() line 5 [stored]
+            == app/svc.py
+            Service.hand_over: stores params [0]
+            == app/stash.py
+            stash: stores params [0]
+            fresh
+              psycopg2.connect() line 11 [stored]
+        "#]]
+        .assert_eq(&dump(&files));
+    }
+
     #[test]
     fn an_export_is_indexed_under_every_path_that_can_name_it() {
         fn keys(q: &str, m: usize) -> Vec<&str> {
