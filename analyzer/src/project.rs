@@ -557,23 +557,26 @@ pub fn analyze_project_shared(
         vec![true; files.len()]
     };
     drop(scanned);
-    let mut results = Vec::new();
+    let mut results: Option<Vec<Analysed>> = None;
     // Whether the chosen files need a fixed point (again): not when the files added last are
     // inert.
     let mut solve = true;
     loop {
         if solve {
-            results = fixed_point(
+            results = Some(fixed_point(
                 files,
                 &modules,
                 &keys,
                 &by_module,
                 (declared, &method_defs),
                 memo,
-                &chosen,
-            );
+                (&chosen, results.take()),
+            ));
         }
-        let wanted = prefilter::needed(files, &by_module, &results, &chosen);
+        let Some(results) = results.as_mut() else {
+            break;
+        };
+        let wanted = prefilter::needed(files, &by_module, results, &chosen);
         if wanted.is_empty() {
             break;
         }
@@ -593,22 +596,34 @@ pub fn analyze_project_shared(
                 && link.imports.is_empty()
                 && link.seen.is_empty()
         });
+        for (i, r) in added {
+            results[i] = r;
+        }
         solve = true;
         if inert {
-            for (i, r) in added {
-                results[i] = r;
-            }
-            let demands = demanded_names(&modules, &by_module, &results);
+            let demands = demanded_names(&modules, &by_module, results);
             solve = !wanted.iter().all(|&i| demands[i].is_empty());
         }
     }
     memo.end();
-    results.into_iter().map(SharedAnalysis).collect()
+    results
+        .unwrap_or_default()
+        .into_iter()
+        .map(SharedAnalysis)
+        .collect()
 }
 
 /// Analyses the chosen files to the project-wide fixed point; the others stay empty.
 ///
-/// After the first round (which sees only the declarations), each round checks every chosen
+/// The first round analyses every chosen file against the declarations alone, unless the
+/// analyses to start from are given: those of the fixed point of fewer files, with the files
+/// the prefilter added since analysed as a first round would. Starting again from nothing
+/// replayed every round of the smaller fixed point (about 8% of SQLAlchemy's time, where the
+/// prefilter then cost more than it saved). Summaries only add facts, and a file's demands
+/// resolve among all files, chosen or not, so the files added can only add to what the
+/// others see: each check below finds what they change.
+///
+/// After the first round, each round checks every chosen
 /// file against the summaries the previous round left: a file is analysed again when a name
 /// it imports is now demanded of it, or when one of its lookups would now get another answer.
 /// The externals are updated in place with the exports of the files analysed again, and only
@@ -620,17 +635,19 @@ fn fixed_point(
     by_module: &HashMap<String, Vec<usize>>,
     (declared, method_defs): (&Declarations, &Arc<HashMap<String, u32>>),
     memo: &mut Memo,
-    chosen: &[bool],
+    (chosen, start): (&[bool], Option<Vec<Analysed>>),
 ) -> Vec<Analysed> {
-    let first = Externals::declared(declared);
     let all: Vec<usize> = (0..files.len()).filter(|&i| chosen[i]).collect();
-    let no_demands = vec![Vec::new(); files.len()];
-    let empty: Analysed = Arc::default();
-    let mut results: Vec<Analysed> = vec![empty; files.len()];
-    for (i, r) in analyse_files((files, modules, keys), memo, &all, &first, &no_demands) {
-        results[i] = r;
-    }
-    drop(first);
+    let mut results = start.unwrap_or_else(|| {
+        let first = Externals::declared(declared);
+        let no_demands = vec![Vec::new(); files.len()];
+        let empty: Analysed = Arc::default();
+        let mut results: Vec<Analysed> = vec![empty; files.len()];
+        for (i, r) in analyse_files((files, modules, keys), memo, &all, &first, &no_demands) {
+            results[i] = r;
+        }
+        results
+    });
     let mut ext = Externals::build(modules, &results, declared, method_defs);
     // `None`: every lookup may have changed (the first check, against the declarations).
     let mut affected: Option<HashSet<String>> = None;

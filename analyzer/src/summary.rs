@@ -140,6 +140,22 @@ pub struct FunctionSummary {
     pub acquires_from_fields: Vec<String>,
 }
 
+impl FunctionSummary {
+    /// Whether it has nothing for the rules: no connection taken, given back, kept, forgotten
+    /// or nested, no pool acquired from, not a finalizer that alone releases.
+    pub fn says_nothing(&self) -> bool {
+        self.acquisitions.is_empty()
+            && !self.finalizer_only
+            && !self.returns_connection
+            && self.releases_params.is_empty()
+            && self.stores_params.is_empty()
+            && self.nested_acquires.is_empty()
+            && self.forgets.is_empty()
+            && self.acquires_from_params.is_empty()
+            && self.acquires_from_fields.is_empty()
+    }
+}
+
 /// A connection taken while another from the same pool is still held.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NestedAcquire {
@@ -303,16 +319,7 @@ impl FileAnalysis {
             let _ = writeln!(out, "problem{at}: {}", p.message);
         }
         for f in &self.functions {
-            if f.acquisitions.is_empty()
-                && !f.finalizer_only
-                && !f.returns_connection
-                && f.releases_params.is_empty()
-                && f.stores_params.is_empty()
-                && f.nested_acquires.is_empty()
-                && f.forgets.is_empty()
-                && f.acquires_from_params.is_empty()
-                && f.acquires_from_fields.is_empty()
-            {
+            if f.says_nothing() {
                 continue;
             }
             let mut facts = Vec::new();

@@ -778,7 +778,7 @@ impl<'a, 't> Lower<'a, 't> {
     /// (`from .db import get_db`, `db.get_db`), or a method name only one class defines.
     fn external(&self, callee: Node, method: Option<&str>) -> Option<(&'a UserSummary, String)> {
         if let Some(path) = self.ctx.resolve(callee) {
-            let found = self.ext.lookup(&path, self.ctx.module);
+            let found = self.ctx.lookup(self.ext, &path);
             self.ctx.saw(&path, found);
             if let Some(s) = found {
                 return Some((&**s, path));

@@ -189,7 +189,11 @@ fn analyze_inner(
             Some(Outcome::Done(done)) => {
                 let mut summary = done.0;
                 summary.finalizer_only = finalizer_only.contains(&unit.name);
-                result.functions.push(summary);
+                // Most lowered functions (helpers, callers of names that turned out to mean
+                // nothing) have nothing for the rules: not kept, which saves memory on large trees.
+                if !summary.says_nothing() {
+                    result.functions.push(summary);
+                }
             }
             None => {}
         }
@@ -229,7 +233,7 @@ fn analyze_inner(
     for (_, path) in &link.imports {
         if !link.seen.iter().any(|(k, _)| k == path) {
             link.seen
-                .push((path.clone(), ext.lookup(path, module).cloned()));
+                .push((path.clone(), ctx.lookup(ext, path).cloned()));
         }
     }
     let mut handed_to = ctx.handed_to.take();
@@ -470,6 +474,9 @@ pub(crate) struct FileCtx<'t> {
     pub seen: std::cell::RefCell<HashMap<String, Option<Arc<UserSummary>>>>,
     /// Extra names that make a function worth lowering (aliases of connect functions, ...).
     extra_names: std::collections::HashSet<String>,
+    /// What each imported path names in the other files, looked up once (the pools, the
+    /// choice of functions, the calls and the record of what was seen all ask).
+    imported: HashMap<String, Option<Arc<UserSummary>>>,
     /// Imported functions that lowered functions call with a value that may be a connection.
     pub handed_to: std::cell::RefCell<Vec<String>>,
     /// Where each line starts, built on first use by [`FileCtx::describe`].
@@ -498,6 +505,7 @@ impl<'t> FileCtx<'t> {
             module,
             seen: std::cell::RefCell::new(HashMap::new()),
             extra_names: std::collections::HashSet::new(),
+            imported: HashMap::new(),
             line_starts: std::cell::OnceCell::new(),
             handed_to: std::cell::RefCell::default(),
         };
@@ -638,11 +646,24 @@ impl<'t> FileCtx<'t> {
         // Names imported from other files of the project whose summaries say they acquire,
         // release or own connections.
         for (local, path) in &ctx.imports {
-            if ext.lookup(path, module).is_some() {
+            let found = ctx
+                .imported
+                .entry(path.clone())
+                .or_insert_with(|| ext.lookup(path, module).cloned());
+            if found.is_some() {
                 ctx.extra_names.insert(local.clone());
             }
         }
         ctx
+    }
+
+    /// The summary a dotted path names in another file: [`Externals::lookup`], answered from
+    /// the imports' lookups when it is an imported path.
+    pub fn lookup<'s>(&'s self, ext: &'s Externals, path: &str) -> Option<&'s Arc<UserSummary>> {
+        match self.imported.get(path) {
+            Some(found) => found.as_ref(),
+            None => ext.lookup(path, self.module),
+        }
     }
 
     pub fn text_of(&self, node: Option<Node>) -> &'t str {

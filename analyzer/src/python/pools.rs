@@ -44,7 +44,7 @@ pub(super) fn find(root: Node, ctx: &FileCtx, ext: &Externals) -> Vec<PoolConstr
     // Factories known so far: local name -> (what it builds, where it is defined).
     let mut factories: HashMap<String, (PoolFactory, String)> = HashMap::new();
     for (local, path) in &ctx.imports {
-        if let Some(summary) = ext.lookup(path, ctx.module) {
+        if let Some(summary) = ctx.lookup(ext, path) {
             if let Some(pool) = &summary.pool {
                 factories.insert(local.clone(), (pool.clone(), summary.origin.clone()));
             }
