@@ -557,26 +557,20 @@ pub fn analyze_project_shared(
         vec![true; files.len()]
     };
     drop(scanned);
-    let mut results: Option<Vec<Analysed>> = None;
-    // Whether the chosen files need a fixed point (again): not when the files added last are
-    // inert.
-    let mut solve = true;
+    let solve = |memo: &mut Memo, chosen: &[bool], start: Option<Vec<Analysed>>| {
+        fixed_point(
+            files,
+            &modules,
+            &keys,
+            &by_module,
+            (declared, &method_defs),
+            memo,
+            (chosen, start),
+        )
+    };
+    let mut results = solve(memo, &chosen, None);
     loop {
-        if solve {
-            results = Some(fixed_point(
-                files,
-                &modules,
-                &keys,
-                &by_module,
-                (declared, &method_defs),
-                memo,
-                (&chosen, results.take()),
-            ));
-        }
-        let Some(results) = results.as_mut() else {
-            break;
-        };
-        let wanted = prefilter::needed(files, &by_module, results, &chosen);
+        let wanted = prefilter::needed(files, &by_module, &results, &chosen);
         if wanted.is_empty() {
             break;
         }
@@ -599,18 +593,18 @@ pub fn analyze_project_shared(
         for (i, r) in added {
             results[i] = r;
         }
-        solve = true;
-        if inert {
-            let demands = demanded_names(&modules, &by_module, results);
-            solve = !wanted.iter().all(|&i| demands[i].is_empty());
+        // Whether the chosen files need a fixed point again: not when the files added are
+        // inert and nothing is demanded of them.
+        let again = !inert || {
+            let demands = demanded_names(&modules, &by_module, &results);
+            !wanted.iter().all(|&i| demands[i].is_empty())
+        };
+        if again {
+            results = solve(memo, &chosen, Some(std::mem::take(&mut results)));
         }
     }
     memo.end();
-    results
-        .unwrap_or_default()
-        .into_iter()
-        .map(SharedAnalysis)
-        .collect()
+    results.into_iter().map(SharedAnalysis).collect()
 }
 
 /// Analyses the chosen files to the project-wide fixed point; the others stay empty.
@@ -760,30 +754,15 @@ fn nearest<'c, T>(
 /// weighed hundreds of candidates per import). The files whose paths share at least `k`
 /// leading parts with `from` are one run of the sorted list, and `from` sorts inside it, so
 /// the longest shared path is met beside `from`'s place, and a tie, if any, within two places
-/// of it.
-fn nearest_module<'c>(sorted: &'c [usize], modules: &[String], from: &str) -> Option<&'c usize> {
-    if let [one] = sorted {
-        return Some(one);
-    }
-    let shared = |f: usize| {
-        modules[f]
-            .split('.')
-            .zip(from.split('.'))
-            .take_while(|(a, b)| a == b)
-            .count()
-    };
+/// of it: [`nearest`] weighs only those.
+fn nearest_module<'c>(sorted: &'c [usize], modules: &'c [String], from: &str) -> Option<&'c usize> {
     let at = sorted.partition_point(|&f| modules[f].split('.').lt(from.split('.')));
     let near = at.saturating_sub(2)..(at + 2).min(sorted.len());
-    let scored: Vec<(usize, &usize)> = sorted[near].iter().map(|f| (shared(*f), f)).collect();
-    let best = scored.iter().map(|(n, _)| *n).max()?;
-    match scored
-        .iter()
-        .filter(|(n, _)| *n == best)
-        .collect::<Vec<_>>()[..]
-    {
-        [(_, f)] => Some(f),
-        _ => None,
-    }
+    let module = |&f: &usize| Qualified {
+        module: "",
+        name: modules[f].as_str(),
+    };
+    nearest(&sorted[near], module, from)
 }
 
 /// Every dotted suffix of each module path -> the files that have it, sorted by their module
@@ -901,6 +880,10 @@ mod project_tests {
 
     use super::*;
 
+    /// A module whose `stash` keeps its argument (and is analysed for `fresh`, which hands it a
+    /// connection).
+    const STASH: &str = "import psycopg2\n\n_kept = []\n\n\ndef stash(conn):\n    _kept.append(conn)\n\n\ndef fresh():\n    conn = psycopg2.connect(\"\")\n    stash(conn)\n";
+
     /// A summary that only stores its argument still reaches the callers that pass theirs on:
     /// an optimisation that stopped it at `relay2` made `run` a false CL001.
     #[test]
@@ -920,7 +903,7 @@ mod project_tests {
             },
             SourceFile {
                 path: "app/stash.py",
-                text: "import psycopg2\n\n_kept = []\n\n\ndef stash(conn):\n    _kept.append(conn)\n\n\ndef fresh():\n    conn = psycopg2.connect(\"\")\n    stash(conn)\n",
+                text: STASH,
             },
         ];
         expect![[r#"
@@ -990,7 +973,7 @@ mod project_tests {
             },
             SourceFile {
                 path: "app/stash.py",
-                text: "import psycopg2\n\n_kept = []\n\n\ndef stash(conn):\n    _kept.append(conn)\n\n\ndef fresh():\n    conn = psycopg2.connect(\"\")\n    stash(conn)\n",
+                text: STASH,
             },
         ];
         expect![[r#"

@@ -44,6 +44,13 @@ pub struct LineCol {
     pub column: u32,
 }
 
+/// The byte offset at which each line of `text` starts.
+pub(crate) fn line_starts(text: &str) -> Vec<usize> {
+    let mut starts = vec![0];
+    starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+    starts
+}
+
 /// Maps byte offsets of one text to lines and columns.
 pub struct LineIndex<'a> {
     text: &'a str,
@@ -52,9 +59,10 @@ pub struct LineIndex<'a> {
 
 impl<'a> LineIndex<'a> {
     pub fn new(text: &'a str) -> Self {
-        let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex { text, line_starts }
+        LineIndex {
+            text,
+            line_starts: line_starts(text),
+        }
     }
 
     /// The line and column of a byte offset; offsets past the end clamp to the end.

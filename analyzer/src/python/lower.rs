@@ -1901,14 +1901,15 @@ impl<'a, 't> Lower<'a, 't> {
                 }
             }
         }
+        let path = self.ctx.resolve(func);
         // Recorded before any of the ways below of handling the call, whatever the callee's
         // summary says (which may change between rounds).
-        if args.iter().any(|(_, v, _)| !matches!(v, Value::Other)) && self.imported_callee(func) {
-            if let Some(path) = self.ctx.resolve(func) {
-                self.ctx.handed_to.borrow_mut().push(path);
+        if let Some(path) = &path {
+            if args.iter().any(|(_, v, _)| !matches!(v, Value::Other)) && self.imported_callee(func)
+            {
+                self.ctx.handed_to.borrow_mut().push(path.clone());
             }
         }
-        let path = self.ctx.resolve(func);
         let callee_name = method.unwrap_or_else(|| self.text(func));
 
         // 1. An acquisition: a pool method, a connect function, a session factory, a factory

@@ -480,7 +480,7 @@ pub(crate) struct FileCtx<'t> {
     /// Imported functions that lowered functions call with a value that may be a connection.
     pub handed_to: std::cell::RefCell<Vec<String>>,
     /// Where each line starts, built on first use by [`FileCtx::describe`].
-    line_starts: std::cell::OnceCell<Vec<u32>>,
+    line_starts: std::cell::OnceCell<Vec<usize>>,
 }
 
 impl<'t> FileCtx<'t> {
@@ -898,12 +898,10 @@ impl<'t> FileCtx<'t> {
     pub fn describe(&self, name: &str, at: Span) -> String {
         // Asked for every summary of every round of the file: counting the newlines before
         // `at` each time was quadratic in a large file.
-        let starts = self.line_starts.get_or_init(|| {
-            std::iter::once(0)
-                .chain(memchr::memchr_iter(b'\n', self.text.as_bytes()).map(|i| i as u32 + 1))
-                .collect()
-        });
-        let line = starts.partition_point(|&s| s <= at.start);
+        let starts = self
+            .line_starts
+            .get_or_init(|| crate::span::line_starts(self.text));
+        let line = starts.partition_point(|&s| s <= at.start as usize);
         if self.path.is_empty() {
             format!("`{name}` (line {line})")
         } else {
