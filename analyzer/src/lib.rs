@@ -7,6 +7,7 @@
 
 pub mod flow;
 pub mod memo;
+mod order;
 mod prefilter;
 pub mod project;
 mod python;

@@ -632,17 +632,31 @@ fn fixed_point(
     (chosen, start): (&[bool], Option<Vec<Analysed>>),
 ) -> Vec<Analysed> {
     let all: Vec<usize> = (0..files.len()).filter(|&i| chosen[i]).collect();
-    let mut results = start.unwrap_or_else(|| {
-        let first = Externals::declared(declared);
-        let no_demands = vec![Vec::new(); files.len()];
-        let empty: Analysed = Arc::default();
-        let mut results: Vec<Analysed> = vec![empty; files.len()];
-        for (i, r) in analyse_files((files, modules, keys), memo, &all, &first, &no_demands) {
-            results[i] = r;
+    let (mut results, mut ext) = match start {
+        Some(results) => {
+            let ext = Externals::build(modules, &results, declared, method_defs);
+            (results, ext)
         }
-        results
-    });
-    let mut ext = Externals::build(modules, &results, declared, method_defs);
+        None => {
+            // In waves, the files a file imports before it: each wave is analysed against the
+            // summaries of the waves before (SQLAlchemy: 238 -> 200 analyses again in the
+            // later rounds, 11% faster than one wave). Eight waves or more: a wave ends
+            // when its slowest file does, so fewer, larger waves keep both cores busy.
+            let empty: Analysed = Arc::default();
+            let mut results: Vec<Analysed> = vec![empty; files.len()];
+            let mut ext = Externals::build(modules, &results, declared, method_defs);
+            let no_demands = vec![Vec::new(); files.len()];
+            let mut touched = HashSet::new();
+            for wave in first_waves(files, modules, by_module, &all, all.len() / 8) {
+                for (i, r) in analyse_files((files, modules, keys), memo, &wave, &ext, &no_demands)
+                {
+                    ext.replace(i, &r, &mut touched);
+                    results[i] = r;
+                }
+            }
+            (results, ext)
+        }
+    };
     // `None`: every lookup may have changed (the first check, against the declarations).
     let mut affected: Option<HashSet<String>> = None;
     for _round in 0..MAX_ROUNDS {
@@ -684,6 +698,33 @@ fn fixed_point(
         affected = Some(touched);
     }
     results
+}
+
+/// The chosen files `all` in the waves of the first round (see [`crate::order`]), each of at
+/// least `at_least` files but the last; an import names the file it would resolve to.
+fn first_waves(
+    files: &[SourceFile],
+    modules: &[String],
+    by_module: &HashMap<String, Vec<usize>>,
+    all: &[usize],
+    at_least: usize,
+) -> Vec<Vec<usize>> {
+    let imports: HashMap<usize, Vec<usize>> = all
+        .par_iter()
+        .map(|&i| {
+            let is_package = files[i].path.ends_with("__init__.py");
+            let named = crate::order::imported_modules(files[i].text, &modules[i], is_package);
+            let mut deps: Vec<usize> = named
+                .iter()
+                .filter_map(|m| nearest_module(by_module.get(m)?, modules, &modules[i]).copied())
+                .filter(|&d| d != i)
+                .collect();
+            deps.sort_unstable();
+            deps.dedup();
+            (i, deps)
+        })
+        .collect();
+    crate::order::waves(all, &imports, at_least)
 }
 
 /// Analyses the files `which` against `ext`, each from the memo when it can be.
@@ -1227,9 +1268,10 @@ def raw(adapter):
         let fresh = analyze_project(Language::Python, &files);
         assert_eq!(dumps(&files, &after), dumps(&files, &fresh));
         assert_ne!(dumps(&files, &after), dumps(&files, &cold));
-        // Only the edited file is analysed: once alone, once with `get_db`'s summary; db.py is
-        // replayed.
-        assert_eq!(memo.stats().analysed, 2, "{:?}", memo.stats());
+        // Only the edited file is analysed, and once: it now says `close`, so the prefilter
+        // keeps it from the start, and the first round analyses it after db.py, which it
+        // imports (replayed), with `get_db`'s summary already made.
+        assert_eq!(memo.stats().analysed, 1, "{:?}", memo.stats());
         assert_eq!(memo.stats().reused, 1, "{:?}", memo.stats());
 
         // Declarations are part of every file's inputs.
@@ -1272,6 +1314,43 @@ def raw(adapter):
             "{}",
             warm[1].dump(tools)
         );
+    }
+
+    #[test]
+    fn the_first_round_analyses_a_file_after_the_files_it_imports() {
+        // Listed users first: a chain of factories across three files, each file importing the
+        // next one's function. In import order, one analysis per file reaches the fixed point;
+        // in the order given, each file would be analysed again when the one below it changed.
+        let handlers = "from app.service import open_session\n\n\ndef handle():\n    s = open_session()\n    return s.cursor().fetchall()\n";
+        let service =
+            "from app.db import get_conn\n\n\ndef open_session():\n    return get_conn()\n";
+        let db = "import psycopg2\n\n\ndef get_conn():\n    return psycopg2.connect('dbname=x')\n";
+        let files = [
+            SourceFile {
+                path: "app/handlers.py",
+                text: handlers,
+            },
+            SourceFile {
+                path: "app/service.py",
+                text: service,
+            },
+            SourceFile {
+                path: "app/db.py",
+                text: db,
+            },
+        ];
+        let mut memo = Memo::new();
+        let results = analyze_project_prefiltered(
+            Language::Python,
+            &files,
+            &Declarations::default(),
+            &mut memo,
+            false,
+        );
+        assert_eq!(memo.stats().analysed, 3);
+        // The leak two files away is found.
+        let dump = results[0].dump(handlers);
+        assert!(dump.contains("open_session() line 5"), "{dump}");
     }
 
     #[test]

@@ -1,0 +1,247 @@
+//! The order of the project step's first round: the files a file imports before the file.
+//!
+//! The first round analyses every chosen file once; each later round analyses again the files
+//! whose lookups into other files now get another answer. A file analysed after the files it
+//! imports finds their summaries already made, so the rounds have less to redo. The order is
+//! read from the import lines of the text, before anything is parsed; it only decides when a
+//! file is analysed, never what the analysis finds (the rounds check every lookup whatever the
+//! order was), so a line this scan misreads costs time, not findings.
+
+use std::collections::HashMap;
+
+/// The modules a text's `import` and `from ... import` lines name, made absolute against the
+/// file's module path (`pkg/__init__.py` is its own package): for `from pkg import a, b`,
+/// `pkg`, `pkg.a` and `pkg.b`, since `a` may be a module. Lines anywhere (imports inside
+/// functions too, and lines inside strings, which cost only order).
+pub(crate) fn imported_modules(text: &str, module: &str, is_package: bool) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        let line = line.trim_start();
+        if let Some(rest) = line.strip_prefix("from ") {
+            let Some((from, names)) = rest.split_once(" import ") else {
+                continue;
+            };
+            let from = absolute(from.trim(), module, is_package);
+            if from.is_empty() {
+                continue;
+            }
+            // A parenthesised list may go on for lines (comments dropped from each).
+            let code = |l: &str| l.split('#').next().unwrap_or_default().to_string();
+            let mut names = code(names);
+            if names.contains('(') && !names.contains(')') {
+                for more in lines.by_ref().take(200) {
+                    let more = code(more);
+                    names.push(' ');
+                    names.push_str(&more);
+                    if more.contains(')') {
+                        break;
+                    }
+                }
+            }
+            for name in names
+                .split([',', '(', ')'])
+                .filter_map(|n| n.split_whitespace().next())
+                .filter(|n| is_identifier(n))
+            {
+                found.push(format!("{from}.{name}"));
+            }
+            found.push(from);
+        } else if let Some(rest) = line.strip_prefix("import ") {
+            for part in rest.split(',') {
+                if let Some(m) = part
+                    .split_whitespace()
+                    .next()
+                    .filter(|m| m.split('.').all(is_identifier))
+                {
+                    found.push(m.to_string());
+                }
+            }
+        }
+    }
+    found
+}
+
+fn is_identifier(word: &str) -> bool {
+    !word.is_empty()
+        && word.chars().all(|c| c.is_alphanumeric() || c == '_')
+        && !word.starts_with(|c: char| c.is_ascii_digit())
+        && word != "import"
+}
+
+/// `..db` from `pkg.sub.tools` is `pkg.db`; an absolute name is itself; empty when the dots
+/// climb above the top package or the name is not a dotted name.
+fn absolute(name: &str, module: &str, is_package: bool) -> String {
+    let dots = name.chars().take_while(|&c| c == '.').count();
+    let rest = &name[dots..];
+    if !rest.is_empty() && !rest.split('.').all(is_identifier) {
+        return String::new();
+    }
+    if dots == 0 {
+        return rest.to_string();
+    }
+    let mut package: Vec<&str> = module.split('.').filter(|p| !p.is_empty()).collect();
+    if !is_package && package.pop().is_none() {
+        return String::new();
+    }
+    for _ in 1..dots {
+        if package.pop().is_none() {
+            return String::new();
+        }
+    }
+    if !rest.is_empty() {
+        package.push(rest);
+    }
+    package.join(".")
+}
+
+/// `files` in waves: a file's wave is one more than the latest wave of the files it imports
+/// (outside cycles), so that no file imports one of its own wave or a later one, cycles aside.
+/// Waves with fewer than `at_least` files are merged with the next.
+pub(crate) fn waves(
+    files: &[usize],
+    imports: &HashMap<usize, Vec<usize>>,
+    at_least: usize,
+) -> Vec<Vec<usize>> {
+    let order = post_order(files, imports);
+    let mut level: HashMap<usize, usize> = HashMap::with_capacity(order.len());
+    let mut top = 0;
+    for &f in &order {
+        let deps = imports.get(&f).map_or(&[][..], Vec::as_slice);
+        let l = deps
+            .iter()
+            .filter_map(|d| level.get(d))
+            .max()
+            .map_or(0, |l| l + 1);
+        top = top.max(l);
+        level.insert(f, l);
+    }
+    let mut by_level: Vec<Vec<usize>> = vec![Vec::new(); top + 1];
+    for &f in &order {
+        by_level[level[&f]].push(f);
+    }
+    let mut waves: Vec<Vec<usize>> = Vec::new();
+    for wave in by_level {
+        match waves.last_mut() {
+            Some(last) if last.len() < at_least => last.extend(wave),
+            _ => waves.push(wave),
+        }
+    }
+    waves
+}
+
+/// `files` (indices) ordered so that, outside import cycles, a file comes after every file it
+/// imports: the post-order of a depth-first walk along `imports` (`imports[f]`: the files `f`
+/// imports; files not in `files` are passed over). Within a cycle the walk's order stands.
+/// Iterative: a deep chain of imports cannot overflow the stack.
+fn post_order(files: &[usize], imports: &HashMap<usize, Vec<usize>>) -> Vec<usize> {
+    let mut state: HashMap<usize, bool> = HashMap::new(); // false: entered, true: done
+    let mut order = Vec::with_capacity(files.len());
+    let wanted: std::collections::HashSet<usize> = files.iter().copied().collect();
+    for &root in files {
+        if state.contains_key(&root) {
+            continue;
+        }
+        state.insert(root, false);
+        let mut stack: Vec<(usize, usize)> = vec![(root, 0)];
+        while let Some(top) = stack.last_mut() {
+            let (file, next) = *top;
+            let deps = imports.get(&file).map_or(&[][..], Vec::as_slice);
+            if let Some(&dep) = deps.get(next) {
+                top.1 += 1;
+                if wanted.contains(&dep) && !state.contains_key(&dep) {
+                    state.insert(dep, false);
+                    stack.push((dep, 0));
+                }
+            } else {
+                state.insert(file, true);
+                order.push(file);
+                stack.pop();
+            }
+        }
+    }
+    order
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn import_lines_name_absolute_modules() {
+        let text = "\
+import os, app.db as database
+from . import helpers
+from ..util import (
+    retry,
+    give_back,  # comment
+)
+def f():
+    from app.pool import take
+from ... import too_far
+";
+        let found = imported_modules(text, "app.sub.tools", false);
+        assert_eq!(
+            found,
+            [
+                "os",
+                "app.db",
+                "app.sub.helpers",
+                "app.sub",
+                "app.util.retry",
+                "app.util.give_back",
+                "app.util",
+                "app.pool.take",
+                "app.pool",
+            ]
+        );
+        // A package's relative imports start from the package itself.
+        assert_eq!(
+            imported_modules("from .db import x\n", "app", true),
+            ["app.db.x", "app.db"]
+        );
+        assert!(imported_modules("from .... import x\n", "a.b", false).is_empty());
+    }
+
+    #[test]
+    fn dependencies_come_first_and_cycles_terminate() {
+        // 0 imports 1 and 2; 1 imports 2; 2 imports 0 (a cycle); 3 stands alone; 9 is not
+        // among the files ordered.
+        let imports: HashMap<usize, Vec<usize>> =
+            [(0, vec![1, 2, 9]), (1, vec![2]), (2, vec![0]), (3, vec![])]
+                .into_iter()
+                .collect();
+        let order = post_order(&[0, 1, 2, 3], &imports);
+        assert_eq!(order, [2, 1, 0, 3]);
+        // A long chain does not overflow the stack.
+        let n = 200_000;
+        let chain: HashMap<usize, Vec<usize>> = (0..n).map(|i| (i, vec![i + 1])).collect();
+        let files: Vec<usize> = (0..n).collect();
+        let order = post_order(&files, &chain);
+        assert_eq!(order.first(), Some(&(n - 1)));
+        assert_eq!(order.len(), n);
+    }
+
+    #[test]
+    fn no_file_shares_a_wave_with_a_file_it_imports_outside_cycles() {
+        // 4 imports 2 and 3, which import 1, which imports 0; 5 imports nothing; 6 and 7
+        // import each other.
+        let imports: HashMap<usize, Vec<usize>> = [
+            (1, vec![0]),
+            (2, vec![1]),
+            (3, vec![1]),
+            (4, vec![2, 3]),
+            (6, vec![7]),
+            (7, vec![6]),
+        ]
+        .into_iter()
+        .collect();
+        let files: Vec<usize> = (0..8).collect();
+        let waves = waves(&files, &imports, 1);
+        assert_eq!(waves, [vec![0, 5, 7], vec![1, 6], vec![2, 3], vec![4]]);
+        // Small waves merge with the next until they have enough files.
+        let merged = super::waves(&files, &imports, 3);
+        assert_eq!(merged, [vec![0, 5, 7], vec![1, 6, 2, 3], vec![4]]);
+        assert_eq!(super::waves(&files, &imports, 100).concat().len(), 8);
+    }
+}
