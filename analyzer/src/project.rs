@@ -251,6 +251,13 @@ impl Externals {
         }
     }
 
+    /// Adds file `file`'s first analysis (the file had none).
+    fn add(&mut self, file: usize, analysis: &Analysed) {
+        self.index(file, false);
+        self.files[file] = analysis.clone();
+        self.index(file, true);
+    }
+
     /// Replaces file `file`'s analysis by `after`, and adds to `affected` the last segments of
     /// the lookup keys (as [`Linking::seen`] records them) whose answer may have changed.
     fn replace(&mut self, file: usize, after: &Analysed, affected: &mut HashSet<String>) {
@@ -640,17 +647,17 @@ fn fixed_point(
         None => {
             // In waves, the files a file imports before it: each wave is analysed against the
             // summaries of the waves before (SQLAlchemy: 238 -> 200 analyses again in the
-            // later rounds, 11% faster than one wave). Eight waves or more: a wave ends
-            // when its slowest file does, so fewer, larger waves keep both cores busy.
+            // later rounds, 11% faster than one wave). Waves of at least an eighth of the
+            // files (small ones merged): a wave ends when its slowest file does, and the
+            // other cores wait, so a few large waves keep them busy.
             let empty: Analysed = Arc::default();
             let mut results: Vec<Analysed> = vec![empty; files.len()];
             let mut ext = Externals::build(modules, &results, declared, method_defs);
             let no_demands = vec![Vec::new(); files.len()];
-            let mut touched = HashSet::new();
             for wave in first_waves(files, modules, by_module, &all, all.len() / 8) {
                 for (i, r) in analyse_files((files, modules, keys), memo, &wave, &ext, &no_demands)
                 {
-                    ext.replace(i, &r, &mut touched);
+                    ext.add(i, &r);
                     results[i] = r;
                 }
             }
