@@ -140,7 +140,7 @@ fn last_statement_span(body: Node) -> Span {
         let mut cursor = block.walk();
         let Some(last) = block
             .named_children(&mut cursor)
-            .filter(|n| n.kind() != "comment")
+            .filter(|n| n.kind_of() != "comment")
             .last()
         else {
             return span(block);
@@ -148,20 +148,20 @@ fn last_statement_span(body: Node) -> Span {
         let mut c2 = last.walk();
         let inner = last
             .named_children(&mut c2)
-            .filter(|n| n.kind() != "comment")
+            .filter(|n| n.kind_of() != "comment")
             .last();
         match inner {
-            Some(n) if n.kind() == "block" => block = n,
+            Some(n) if n.kind_of() == "block" => block = n,
             Some(n)
                 if matches!(
-                    n.kind(),
+                    n.kind_of(),
                     "else_clause" | "elif_clause" | "finally_clause" | "except_clause"
                 ) =>
             {
                 let mut c3 = n.walk();
                 match n
                     .named_children(&mut c3)
-                    .filter(|c| c.kind() == "block")
+                    .filter(|c| c.kind_of() == "block")
                     .last()
                 {
                     Some(b) => block = b,
@@ -468,10 +468,10 @@ impl<'a, 't> Lower<'a, 't> {
         let mut index = 0usize;
         let list: Vec<Node<'t>> = params.named_children(&mut cursor).collect();
         for (i, p) in list.into_iter().enumerate() {
-            let (name_node, ty) = match p.kind() {
+            let (name_node, ty) = match p.kind_of() {
                 "identifier" => (Some(p), None),
                 "typed_parameter" => (
-                    p.named_child(0).filter(|n| n.kind() == "identifier"),
+                    p.named_child(0).filter(|n| n.kind_of() == "identifier"),
                     p.field(F::Type),
                 ),
                 "default_parameter" => (p.field(F::Name), None),
@@ -581,11 +581,11 @@ impl<'a, 't> Lower<'a, 't> {
 
     /// `self.X` in a method, as the name it is tracked under.
     fn self_attribute(&self, node: Node<'t>) -> Option<&'t str> {
-        if node.kind() != "attribute" || self.unit.class.is_none() {
+        if node.kind_of() != "attribute" || self.unit.class.is_none() {
             return None;
         }
         let object = node.field(F::Object)?;
-        if object.kind() != "identifier" || self.text(object) != "self" {
+        if object.kind_of() != "identifier" || self.text(object) != "self" {
             return None;
         }
         let text = self.text(node);
@@ -619,7 +619,7 @@ impl<'a, 't> Lower<'a, 't> {
         let mut stack = vec![body];
         let mut cursor = body.walk();
         while let Some(n) = stack.pop() {
-            match n.kind() {
+            match n.kind_of() {
                 "function_definition" | "class_definition" => continue,
                 "global_statement" | "nonlocal_statement" => {
                     let names: Vec<Node<'t>> = n.named_children(&mut cursor).collect();
@@ -630,7 +630,7 @@ impl<'a, 't> Lower<'a, 't> {
                 }
                 "assignment" => {
                     if let (Some(left), Some(right)) = (n.field(F::Left), n.field(F::Right)) {
-                        if left.kind() == "identifier" {
+                        if left.kind_of() == "identifier" {
                             if let Some(pool) = self.ctx.pool_from_value(right) {
                                 let t = self.text(left);
                                 self.local_pools.insert(t, pool);
@@ -643,7 +643,7 @@ impl<'a, 't> Lower<'a, 't> {
                     }
                 }
                 "with_item" => {
-                    if let Some(v) = n.field(F::Value).filter(|v| v.kind() == "as_pattern") {
+                    if let Some(v) = n.field(F::Value).filter(|v| v.kind_of() == "as_pattern") {
                         let target = v.field(F::Alias).and_then(|t| t.named_child(0));
                         if let (Some(value), Some(target)) = (v.named_child(0), target) {
                             if let Some(pool) = self.ctx.pool_from_value(value) {
@@ -656,7 +656,7 @@ impl<'a, 't> Lower<'a, 't> {
                 _ => {}
             }
             // Only statements can hold these; expressions are most of the tree.
-            let container = is_statement_container(n.kind());
+            let container = is_statement_container(n.kind_of());
             if container && stack.len() < 4096 {
                 stack.extend(n.named_children(&mut cursor));
             }
@@ -666,7 +666,7 @@ impl<'a, 't> Lower<'a, 't> {
     /// The pool an expression denotes, if any: built here, annotated, built at module level or
     /// on `self`, or named like one.
     fn pool_of(&self, recv: Node) -> Option<&'static PoolSpec> {
-        match recv.kind() {
+        match recv.kind_of() {
             "identifier" => {
                 let name = self.text(recv);
                 if let Some(p) = self
@@ -699,7 +699,7 @@ impl<'a, 't> Lower<'a, 't> {
             }
             "call" => {
                 let f = recv.field(F::Function)?;
-                let name = match f.kind() {
+                let name = match f.kind_of() {
                     "attribute" => self.text(f.field(F::Attribute)?),
                     _ => self.text(f),
                 };
@@ -712,7 +712,7 @@ impl<'a, 't> Lower<'a, 't> {
 
     /// A function of this file called by `callee`: its summary and its name.
     fn user_function(&self, callee: Node) -> Option<(&'a UserSummary, String)> {
-        let key = match callee.kind() {
+        let key = match callee.kind_of() {
             "identifier" => {
                 let name = self.text(callee);
                 if let Some(scope) = &self.unit.scope {
@@ -757,7 +757,7 @@ impl<'a, 't> Lower<'a, 't> {
         let mut cursor = list.walk();
         let splat = list
             .named_children(&mut cursor)
-            .any(|a| a.kind() == "dictionary_splat");
+            .any(|a| a.kind_of() == "dictionary_splat");
         splat
     }
 
@@ -793,7 +793,7 @@ impl<'a, 't> Lower<'a, 't> {
     /// The class of this file an object expression is an instance of, when known: `self`, a
     /// local or module-level name built from the class, an annotated parameter, `self.attr`.
     fn instance_class(&self, object: Node) -> Option<String> {
-        match object.kind() {
+        match object.kind_of() {
             "identifier" => {
                 let name = self.text(object);
                 if matches!(name, "self" | "cls") {
@@ -836,7 +836,7 @@ impl<'a, 't> Lower<'a, 't> {
     }
 
     fn statement_inner(&mut self, s: Node<'t>) {
-        match s.kind() {
+        match s.kind_of() {
             "expression_statement" => {
                 let mut cursor = s.walk();
                 let parts: Vec<Node<'t>> = s.named_children(&mut cursor).collect();
@@ -892,17 +892,17 @@ impl<'a, 't> Lower<'a, 't> {
                 let mut stack = vec![s];
                 let mut cursor = s.walk();
                 while let Some(n) = stack.pop() {
-                    if n.kind() == "identifier" {
+                    if n.kind_of() == "identifier" {
                         let v = self.var(self.text(n));
                         self.emit(Effect::Bind { dst: v, src: None }, span(n));
-                    } else if matches!(n.kind(), "delete_statement" | "expression_list") {
+                    } else if matches!(n.kind_of(), "delete_statement" | "expression_list") {
                         stack.extend(n.named_children(&mut cursor));
                     }
                 }
             }
             "function_definition" | "class_definition" | "decorated_definition" => {
                 self.captured_by_closure(s);
-                let name = match s.kind() {
+                let name = match s.kind_of() {
                     "decorated_definition" => s.field(F::Definition).and_then(|d| d.field(F::Name)),
                     _ => s.field(F::Name),
                 };
@@ -943,7 +943,7 @@ impl<'a, 't> Lower<'a, 't> {
                 self.emit(Effect::AssumeFalsy(v), span(c));
             }
             match alts.next() {
-                Some(alt) if alt.kind() == "elif_clause" => {
+                Some(alt) if alt.kind_of() == "elif_clause" => {
                     cond = alt.field(F::Condition);
                     consequence = alt.field(F::Consequence);
                 }
@@ -964,10 +964,10 @@ impl<'a, 't> Lower<'a, 't> {
 
     /// Variables known falsy on the true and on the false branch of a condition.
     fn condition_facts(&mut self, c: Node<'t>) -> (Vec<VarId>, Vec<VarId>) {
-        match c.kind() {
+        match c.kind_of() {
             "identifier" | "attribute" => {
                 // `if conn:`, `if self.conn:` (a `self.X` is tracked under its text).
-                if c.kind() == "attribute" && self.self_attribute(c).is_none() {
+                if c.kind_of() == "attribute" && self.self_attribute(c).is_none() {
                     return (vec![], vec![]);
                 }
                 let v = self.var(self.text(c));
@@ -985,7 +985,7 @@ impl<'a, 't> Lower<'a, 't> {
                 None => (vec![], vec![]),
             },
             "boolean_operator" => {
-                let op = c.field(F::Operator).map(|o| o.kind()).unwrap_or("");
+                let op = c.field(F::Operator).map(|o| o.kind_of()).unwrap_or("");
                 let (Some(l), Some(r)) = (c.field(F::Left), c.field(F::Right)) else {
                     return (vec![], vec![]);
                 };
@@ -1007,12 +1007,13 @@ impl<'a, 't> Lower<'a, 't> {
                 let ops: Vec<&str> = c
                     .children(&mut cursor)
                     .filter(|n| !n.is_named())
-                    .map(|n| n.kind())
+                    .map(|n| n.kind_of())
                     .collect();
                 let subject = operands.first().and_then(|o| condition_subject(*o));
-                let (Some(subject), true) =
-                    (subject, operands.len() == 2 && operands[1].kind() == "none")
-                else {
+                let (Some(subject), true) = (
+                    subject,
+                    operands.len() == 2 && operands[1].kind_of() == "none",
+                ) else {
                     return (vec![], vec![]);
                 };
                 let v = self.var(self.text(subject));
@@ -1107,7 +1108,7 @@ impl<'a, 't> Lower<'a, 't> {
             let mut cursor = body.walk();
             let cases: Vec<Node<'t>> = body
                 .named_children(&mut cursor)
-                .filter(|c| c.kind() == "case_clause")
+                .filter(|c| c.kind_of() == "case_clause")
                 .collect();
             for case in cases {
                 self.cur = base;
@@ -1116,12 +1117,15 @@ impl<'a, 't> Lower<'a, 't> {
                     let v = self.expr(g);
                     self.drop_value(v, span(g));
                 }
-                let pattern = case.named_child(0).filter(|p| p.kind() == "case_pattern");
+                let pattern = case
+                    .named_child(0)
+                    .filter(|p| p.kind_of() == "case_pattern");
                 if guard.is_none()
                     && pattern.is_some_and(|p| {
                         matches!(self.text(p), "_")
                             || (p.named_child_count() == 1
-                                && p.named_child(0).is_some_and(|i| i.kind() == "identifier"))
+                                && p.named_child(0)
+                                    .is_some_and(|i| i.kind_of() == "identifier"))
                     })
                 {
                     exhaustive = true;
@@ -1147,13 +1151,13 @@ impl<'a, 't> Lower<'a, 't> {
         let clauses: Vec<Node<'t>> = s.named_children(&mut cursor).collect();
         let finally = clauses
             .iter()
-            .find(|c| c.kind() == "finally_clause")
+            .find(|c| c.kind_of() == "finally_clause")
             .copied();
         match finally {
             Some(fin) => {
                 let fin_block = fin
                     .named_children(&mut fin.walk())
-                    .find(|c| c.kind() == "block");
+                    .find(|c| c.kind_of() == "block");
                 self.try_finally(
                     &mut |l: &mut Self| l.try_except(s, &clauses),
                     &mut |l: &mut Self| {
@@ -1170,12 +1174,12 @@ impl<'a, 't> Lower<'a, 't> {
     fn try_except(&mut self, s: Node<'t>, clauses: &[Node<'t>]) {
         let handlers: Vec<Node<'t>> = clauses
             .iter()
-            .filter(|c| matches!(c.kind(), "except_clause" | "except_group_clause"))
+            .filter(|c| matches!(c.kind_of(), "except_clause" | "except_group_clause"))
             .copied()
             .collect();
         let else_body = clauses
             .iter()
-            .find(|c| c.kind() == "else_clause")
+            .find(|c| c.kind_of() == "else_clause")
             .and_then(|c| c.field(F::Body));
         let Some(body) = s.field(F::Body) else {
             return;
@@ -1209,7 +1213,9 @@ impl<'a, 't> Lower<'a, 't> {
                 self.emit(Effect::Bind { dst: v, src: None }, span(a));
             }
             let mut cursor = h.walk();
-            let block = h.named_children(&mut cursor).find(|c| c.kind() == "block");
+            let block = h
+                .named_children(&mut cursor)
+                .find(|c| c.kind_of() == "block");
             if let Some(b) = block {
                 self.block(b);
             }
@@ -1232,9 +1238,11 @@ impl<'a, 't> Lower<'a, 't> {
         }
         // Older grammar shapes: `except E as e` as an as_pattern child.
         let mut cursor = h.walk();
-        let first = h.named_children(&mut cursor).find(|c| c.kind() != "block");
+        let first = h
+            .named_children(&mut cursor)
+            .find(|c| c.kind_of() != "block");
         match first {
-            Some(p) if p.kind() == "as_pattern" => (
+            Some(p) if p.kind_of() == "as_pattern" => (
                 p.named_child(0),
                 p.field(F::Alias).and_then(|a| a.named_child(0)),
             ),
@@ -1260,13 +1268,13 @@ impl<'a, 't> Lower<'a, 't> {
         let mut cursor = s.walk();
         for clause in s
             .named_children(&mut cursor)
-            .filter(|c| c.kind() == "with_clause")
+            .filter(|c| c.kind_of() == "with_clause")
         {
             let mut c2 = clause.walk();
             items.extend(
                 clause
                     .named_children(&mut c2)
-                    .filter(|i| i.kind() == "with_item"),
+                    .filter(|i| i.kind_of() == "with_item"),
             );
         }
         let body = s.field(F::Body);
@@ -1283,7 +1291,7 @@ impl<'a, 't> Lower<'a, 't> {
         let Some(value) = item.field(F::Value) else {
             return;
         };
-        let (expr, target) = if value.kind() == "as_pattern" {
+        let (expr, target) = if value.kind_of() == "as_pattern" {
             (
                 value.named_child(0),
                 value.field(F::Alias).and_then(|a| a.named_child(0)),
@@ -1309,7 +1317,7 @@ impl<'a, 't> Lower<'a, 't> {
                 self.emit_raising(Effect::Await, at)
             };
             // Ex) `async with session.get(url) as resp:`: an HTTP request.
-            let slow = (expr.kind() == "call")
+            let slow = (expr.kind_of() == "call")
                 .then(|| expr.field(F::Function))
                 .flatten()
                 .and_then(|f| self.slow_await(f));
@@ -1317,7 +1325,7 @@ impl<'a, 't> Lower<'a, 't> {
         }
         // `with ExitStack() as stack:` runs, on exit, the exits of everything entered on it.
         let stack = target
-            .filter(|t| t.kind() == "identifier" && self.is_exit_stack(expr))
+            .filter(|t| t.kind_of() == "identifier" && self.is_exit_stack(expr))
             .map(|t| self.text(t));
         if let Some(name) = stack {
             self.stacks.push((name, Vec::new()));
@@ -1400,7 +1408,7 @@ impl<'a, 't> Lower<'a, 't> {
     }
 
     fn is_exit_stack(&self, expr: Node) -> bool {
-        if expr.kind() != "call" {
+        if expr.kind_of() != "call" {
             return false;
         }
         let path = expr.field(F::Function).and_then(|f| self.ctx.resolve(f));
@@ -1426,7 +1434,7 @@ impl<'a, 't> Lower<'a, 't> {
 
     /// The local `ExitStack` a receiver names, if any.
     fn stack_index(&self, recv: Option<Node>) -> Option<usize> {
-        let recv = recv.filter(|r| r.kind() == "identifier")?;
+        let recv = recv.filter(|r| r.kind_of() == "identifier")?;
         let name = self.text(recv);
         self.stacks.iter().rposition(|(n, _)| *n == name)
     }
@@ -1434,7 +1442,7 @@ impl<'a, 't> Lower<'a, 't> {
     // ---- assignment and ownership ----------------------------------------------------------
 
     fn bind_target(&mut self, target: Node<'t>, v: Value) {
-        match target.kind() {
+        match target.kind_of() {
             "identifier" => {
                 let name = self.text(target);
                 if self.is_global(name) {
@@ -1505,9 +1513,9 @@ impl<'a, 't> Lower<'a, 't> {
                 let parts: Vec<Node<'t>> = target.named_children(&mut cursor).collect();
                 for p in parts
                     .into_iter()
-                    .filter(|p| p.kind() != "identifier" || target.kind() == "subscript")
+                    .filter(|p| p.kind_of() != "identifier" || target.kind_of() == "subscript")
                 {
-                    if p.kind() == "identifier" {
+                    if p.kind_of() == "identifier" {
                         continue;
                     }
                     let pv = self.expr(p);
@@ -1564,7 +1572,7 @@ impl<'a, 't> Lower<'a, 't> {
     /// A returned expression: like [`Self::expr`], but a call's connection arguments go with the
     /// result (`return Wrapper(conn)`, `return wrap(conn)`).
     fn expr_returned(&mut self, e: Node<'t>) -> Value {
-        if e.kind() == "call" {
+        if e.kind_of() == "call" {
             let v = self.call(e, true);
             return v;
         }
@@ -1581,7 +1589,7 @@ impl<'a, 't> Lower<'a, 't> {
     }
 
     fn expr_inner(&mut self, e: Node<'t>) -> Value {
-        match e.kind() {
+        match e.kind_of() {
             "identifier" => {
                 let name = self.text(e);
                 if self.is_global(name) && self.known_var(name).is_none() {
@@ -1594,7 +1602,7 @@ impl<'a, 't> Lower<'a, 't> {
                 let Some(right) = e.field(F::Right) else {
                     return Value::Other;
                 };
-                if let Some(left) = e.field(F::Left).filter(|l| l.kind() == "identifier") {
+                if let Some(left) = e.field(F::Left).filter(|l| l.kind_of() == "identifier") {
                     if self.is_exit_stack(right) {
                         let name = self.text(left);
                         self.stacks.push((name, Vec::new()));
@@ -1605,7 +1613,7 @@ impl<'a, 't> Lower<'a, 't> {
                     self.bind_target(left, v.clone());
                 }
                 // The value of a chained assignment (`a = b = x`) is bound again by the outer one.
-                if right.kind() == "assignment" {
+                if right.kind_of() == "assignment" {
                     return v;
                 }
                 Value::Other
@@ -1625,7 +1633,7 @@ impl<'a, 't> Lower<'a, 't> {
                 let what = AwaitWhat {
                     slow: e
                         .named_child(0)
-                        .filter(|i| i.kind() == "call")
+                        .filter(|i| i.kind_of() == "call")
                         .and_then(|c| c.field(F::Function))
                         .and_then(|f| self.slow_await(f)),
                     pool: match &inner {
@@ -1753,7 +1761,7 @@ impl<'a, 't> Lower<'a, 't> {
                 // generated chains do not count against the depth limit.
                 let mut rights = Vec::new();
                 let mut left = e;
-                while left.kind() == "binary_operator" {
+                while left.kind_of() == "binary_operator" {
                     rights.extend(left.field(F::Right));
                     match left.field(F::Left) {
                         Some(l) => left = l,
@@ -1761,7 +1769,7 @@ impl<'a, 't> Lower<'a, 't> {
                     }
                 }
                 for part in std::iter::once(left).chain(rights.into_iter().rev()) {
-                    if part.kind() == "binary_operator" {
+                    if part.kind_of() == "binary_operator" {
                         continue;
                     }
                     let v = self.expr(part);
@@ -1793,7 +1801,7 @@ impl<'a, 't> Lower<'a, 't> {
         let mut cursor = def.walk();
         let mut seen: Vec<VarId> = Vec::new();
         while let Some(n) = stack.pop() {
-            if n.kind() == "identifier" {
+            if n.kind_of() == "identifier" {
                 let name = self.text(n);
                 if let Some(v) = self.known_var(name) {
                     if !seen.contains(&v) {
@@ -1849,7 +1857,7 @@ impl<'a, 't> Lower<'a, 't> {
         let Some(func) = call.field(F::Function) else {
             return Value::Other;
         };
-        let (receiver, method) = match func.kind() {
+        let (receiver, method) = match func.kind_of() {
             "attribute" => (
                 func.field(F::Object),
                 func.field(F::Attribute).map(|m| self.text(m)),
@@ -1861,14 +1869,14 @@ impl<'a, 't> Lower<'a, 't> {
         let recv_value = match (receiver, pool) {
             (Some(r), None) => self.expr(r),
             (Some(r), Some(_)) => {
-                if !matches!(r.kind(), "identifier" | "attribute") {
+                if !matches!(r.kind_of(), "identifier" | "attribute") {
                     let v = self.expr(r);
                     self.drop_value(v, span(r));
                 }
                 Value::Other
             }
             (None, _) => {
-                if func.kind() != "identifier" {
+                if func.kind_of() != "identifier" {
                     let v = self.expr(func);
                     self.drop_value(v, span(func));
                 }
@@ -1877,13 +1885,13 @@ impl<'a, 't> Lower<'a, 't> {
         };
         let mut args: Vec<(Option<&'t str>, Value, Span)> = Vec::new();
         if let Some(list) = call.field(F::Arguments) {
-            if list.kind() == "generator_expression" {
+            if list.kind_of() == "generator_expression" {
                 self.children_escape(list);
             } else {
                 let mut cursor = list.walk();
                 let parts: Vec<Node<'t>> = list.named_children(&mut cursor).collect();
                 for a in parts {
-                    match a.kind() {
+                    match a.kind_of() {
                         "keyword_argument" => {
                             let name = a.field(F::Name).map(|n| self.text(n));
                             let v = a
@@ -1944,7 +1952,7 @@ impl<'a, 't> Lower<'a, 't> {
                     pool: None,
                     waits_forever_without: None,
                 });
-            } else if let Some(spec) = (func.kind() == "identifier")
+            } else if let Some(spec) = (func.kind_of() == "identifier")
                 .then(|| {
                     self.local_pools
                         .get(self.text(func))
@@ -1971,7 +1979,7 @@ impl<'a, 't> Lower<'a, 't> {
                 let mut cursor = list.walk();
                 let positional: Vec<Node<'t>> = list
                     .named_children(&mut cursor)
-                    .filter(|a| !matches!(a.kind(), "keyword_argument" | "comment"))
+                    .filter(|a| !matches!(a.kind_of(), "keyword_argument" | "comment"))
                     .collect();
                 for &i in &summary.acquires_from {
                     let Some(arg) = positional.get(i).copied() else {
@@ -2033,7 +2041,7 @@ impl<'a, 't> Lower<'a, 't> {
         }
         if let (Some((summary, _)), Some(recv)) = (&user, receiver) {
             // `self.close()` where `close` releases `self.conn`: released here too.
-            if recv.kind() == "identifier" && self.text(recv) == "self" {
+            if recv.kind_of() == "identifier" && self.text(recv) == "self" {
                 for attr in &summary.releases_attrs {
                     if let Some(v) = self.known_var(&format!("self.{attr}")) {
                         self.emit(
@@ -2070,7 +2078,7 @@ impl<'a, 't> Lower<'a, 't> {
         if matches!(method, Some("callback" | "push_async_callback")) {
             if let Some(list) = call.field(F::Arguments) {
                 if let Some(first) = list.named_child(0) {
-                    if first.kind() == "attribute" {
+                    if first.kind_of() == "attribute" {
                         let m = self.text(first.field(F::Attribute).unwrap_or(first));
                         if tables::is_pool_release_method(m) || tables::is_release_method(m) {
                             let mut releases = Vec::new();
@@ -2217,17 +2225,17 @@ impl<'a, 't> Lower<'a, 't> {
     /// give_back`, `db.give_back` of `from app import db`.
     fn imported_callee(&self, callee: Node) -> bool {
         let mut head = callee;
-        while head.kind() == "attribute" {
+        while head.kind_of() == "attribute" {
             match head.field(F::Object) {
                 Some(object) => head = object,
                 None => return false,
             }
         }
-        head.kind() == "identifier" && self.ctx.imports.contains_key(self.text(head))
+        head.kind_of() == "identifier" && self.ctx.imports.contains_key(self.text(head))
     }
 
     fn var_if_known(&self, n: Node) -> Option<Operand> {
-        if n.kind() != "identifier" {
+        if n.kind_of() != "identifier" {
             return None;
         }
         self.known_var(self.text(n)).map(Operand::Var)
@@ -2236,9 +2244,14 @@ impl<'a, 't> Lower<'a, 't> {
 
 /// The variable a condition operand tests: `conn`, `(conn)`, `(conn := ...)`.
 fn condition_subject(n: Node) -> Option<Node> {
-    match n.kind() {
+    match n.kind_of() {
         "identifier" => Some(n),
-        "attribute" if n.field(F::Object).is_some_and(|o| o.kind() == "identifier") => Some(n),
+        "attribute"
+            if n.field(F::Object)
+                .is_some_and(|o| o.kind_of() == "identifier") =>
+        {
+            Some(n)
+        }
         "parenthesized_expression" => condition_subject(n.named_child(0)?),
         "named_expression" => n.field(F::Name),
         _ => None,

@@ -262,7 +262,7 @@ fn first_error(root: Node) -> (Span, String) {
         let node = cursor.node();
         if node.is_error() || node.is_missing() {
             let what = if node.is_missing() {
-                format!("missing `{}`", node.kind())
+                format!("missing `{}`", node.kind_of())
             } else {
                 "unexpected input".to_string()
             };
@@ -532,7 +532,7 @@ impl<'t> FileCtx<'t> {
         let mut stack: Vec<Item<'t>> = vec![(root, None, None, 0, None)];
         let mut assignments: Vec<(Node<'t>, bool, Option<String>)> = Vec::new();
         while let Some((node, class, func, depth, method_of)) = stack.pop() {
-            match node.kind() {
+            match node.kind_of() {
                 "import_statement" | "import_from_statement" => ctx.add_import(node),
                 "function_definition" if depth < MAX_DEPTH * 4 => {
                     let name = ctx.text_of(node.field(F::Name));
@@ -543,7 +543,7 @@ impl<'t> FileCtx<'t> {
                     };
                     let decorators = node
                         .parent()
-                        .filter(|p| p.kind() == "decorated_definition")
+                        .filter(|p| p.kind_of() == "decorated_definition")
                         .map(|p| ctx.decorator_names(p))
                         .unwrap_or_default();
                     let name_span = node.field(F::Name).map(span).unwrap_or(span(node));
@@ -579,7 +579,7 @@ impl<'t> FileCtx<'t> {
                     continue;
                 }
                 "expression_statement" => {
-                    if let Some(a) = node.named_child(0).filter(|a| a.kind() == "assignment") {
+                    if let Some(a) = node.named_child(0).filter(|a| a.kind_of() == "assignment") {
                         ctx.note_pool_assignment(a, class.as_deref(), func.is_some());
                         if let Some(owner) = &method_of {
                             ctx.note_self_attribute(a, owner);
@@ -616,7 +616,7 @@ impl<'t> FileCtx<'t> {
             let Some(class) = ctx.class_built_by(right) else {
                 continue;
             };
-            match (left.kind(), &method_of) {
+            match (left.kind_of(), &method_of) {
                 ("identifier", _) if !in_function => {
                     ctx.module_types
                         .insert(ctx.text_of(Some(left)).to_string(), class);
@@ -675,7 +675,7 @@ impl<'t> FileCtx<'t> {
         let mut cursor = decorated.walk();
         decorated
             .named_children(&mut cursor)
-            .filter(|c| c.kind() == "decorator")
+            .filter(|c| c.kind_of() == "decorator")
             .filter_map(|d| {
                 let text = self.text_of(Some(d)).trim_start_matches('@');
                 let head = text.split('(').next().unwrap_or("");
@@ -685,14 +685,14 @@ impl<'t> FileCtx<'t> {
     }
 
     fn add_import(&mut self, node: Node) {
-        let module = if node.kind() == "import_from_statement" {
+        let module = if node.kind_of() == "import_from_statement" {
             Some(self.text_of(node.field(F::ModuleName)).to_string())
         } else {
             None
         };
         let mut cursor = node.walk();
         for name in node.children_by_field_name("name", &mut cursor) {
-            let (path, alias) = match name.kind() {
+            let (path, alias) = match name.kind_of() {
                 "aliased_import" => (
                     self.text_of(name.field(F::Name)).to_string(),
                     Some(self.text_of(name.field(F::Alias)).to_string()),
@@ -745,7 +745,7 @@ impl<'t> FileCtx<'t> {
         let mut parts = Vec::new();
         let mut cur = node;
         loop {
-            match cur.kind() {
+            match cur.kind_of() {
                 "identifier" => {
                     parts.push(self.text_of(Some(cur)));
                     break;
@@ -777,10 +777,10 @@ impl<'t> FileCtx<'t> {
     /// A pool built by this expression (`ThreadedConnectionPool(...)`, `await create_pool()`).
     pub fn pool_from_value(&self, value: Node) -> Option<&'static PoolSpec> {
         let mut v = value;
-        while matches!(v.kind(), "await" | "parenthesized_expression") {
+        while matches!(v.kind_of(), "await" | "parenthesized_expression") {
             v = v.named_child(0)?;
         }
-        if v.kind() != "call" {
+        if v.kind_of() != "call" {
             return None;
         }
         let path = self.resolve(v.field(F::Function)?)?;
@@ -800,7 +800,7 @@ impl<'t> FileCtx<'t> {
         let mut cursor = ty.walk();
         let mut stack = vec![ty];
         while let Some(n) = stack.pop() {
-            if matches!(n.kind(), "identifier" | "attribute") {
+            if matches!(n.kind_of(), "identifier" | "attribute") {
                 if let Some(pool) = self.resolve(n).and_then(|p| tables::pool_by_type(&p)) {
                     return Some(pool);
                 }
@@ -820,7 +820,7 @@ impl<'t> FileCtx<'t> {
             .and_then(|r| self.pool_from_value(r))
             .or_else(|| node.field(F::Type).and_then(|t| self.pool_from_type(t)));
         let Some(pool) = pool else { return };
-        match left.kind() {
+        match left.kind_of() {
             "identifier"
                 if !in_function || self.is_declared_global(node, self.text_of(Some(left))) =>
             {
@@ -855,10 +855,10 @@ impl<'t> FileCtx<'t> {
     /// The class of this file an expression builds: `Wrapped(...)`.
     pub fn class_built_by(&self, value: Node) -> Option<String> {
         let mut v = value;
-        while matches!(v.kind(), "await" | "parenthesized_expression") {
+        while matches!(v.kind_of(), "await" | "parenthesized_expression") {
             v = v.named_child(0)?;
         }
-        if v.kind() != "call" {
+        if v.kind_of() != "call" {
             return None;
         }
         let f = v.field(F::Function)?;
@@ -880,7 +880,7 @@ impl<'t> FileCtx<'t> {
     fn note_self_attribute(&mut self, assignment: Node, class: &str) {
         let Some(left) = assignment
             .field(F::Left)
-            .filter(|l| l.kind() == "attribute")
+            .filter(|l| l.kind_of() == "attribute")
         else {
             return;
         };
@@ -913,7 +913,7 @@ impl<'t> FileCtx<'t> {
     fn is_declared_global(&self, node: Node, name: &str) -> bool {
         let mut cur = node.parent();
         while let Some(n) = cur {
-            if n.kind() == "function_definition" {
+            if n.kind_of() == "function_definition" {
                 let body = self.text_of(n.field(F::Body));
                 return body.lines().any(|l| {
                     let l = l.trim_start();
@@ -1102,7 +1102,7 @@ pub(crate) fn words(text: &str) -> impl Iterator<Item = (u32, &str)> {
 fn enclosing_class(node: Node, ctx: &FileCtx) -> Option<String> {
     let mut cur = node.parent();
     while let Some(n) = cur {
-        if n.kind() == "class_definition" {
+        if n.kind_of() == "class_definition" {
             return Some(ctx.text_of(n.field(F::Name)).to_string());
         }
         cur = n.parent();
@@ -1143,7 +1143,7 @@ pub(crate) fn keyword_value<'t>(call: Node<'t>, name: &str, text: &str) -> Optio
     let args = call.field(F::Arguments)?;
     let mut cursor = args.walk();
     let found = args.named_children(&mut cursor).find(|a| {
-        a.kind() == "keyword_argument"
+        a.kind_of() == "keyword_argument"
             && a.field(F::Name)
                 .and_then(|n| text.get(n.start_byte()..n.end_byte()))
                 == Some(name)
@@ -1155,7 +1155,7 @@ pub(crate) fn has_keyword(node: Node, keyword: &str) -> bool {
     let mut cursor = node.walk();
     let found = node
         .children(&mut cursor)
-        .any(|c| !c.is_named() && c.kind() == keyword);
+        .any(|c| !c.is_named() && c.kind_of() == keyword);
     found
 }
 

@@ -80,7 +80,7 @@ pub(super) fn find(root: Node, ctx: &FileCtx, ext: &Externals) -> Vec<PoolConstr
                 continue;
             };
             // Only plain calls (`make_engine(url)`), and each call once.
-            if call.field(F::Function).map(|f| f.kind()) != Some("identifier")
+            if call.field(F::Function).map(|f| f.kind_of()) != Some("identifier")
                 || seen_calls.contains(&call.id())
             {
                 continue;
@@ -174,19 +174,19 @@ fn find_direct(root: Node, ctx: &FileCtx) -> Vec<PoolConstruction> {
 /// The call whose callee ends with the word at `at` (`create_engine(` or `redis.Redis.from_url(`).
 fn call_named_at(root: Node, at: usize, len: usize) -> Option<Node> {
     let word = root.descendant_for_byte_range(at, at + len)?;
-    if word.kind() != "identifier" {
+    if word.kind_of() != "identifier" {
         return None;
     }
     let mut callee = word;
     if let Some(parent) = word.parent() {
-        if parent.kind() == "attribute"
+        if parent.kind_of() == "attribute"
             && parent.field(F::Attribute).map(|a| a.id()) == Some(word.id())
         {
             callee = parent;
         }
     }
     let call = callee.parent()?;
-    (call.kind() == "call" && call.field(F::Function).map(|f| f.id()) == Some(callee.id()))
+    (call.kind_of() == "call" && call.field(F::Function).map(|f| f.id()) == Some(callee.id()))
         .then_some(call)
 }
 
@@ -507,7 +507,7 @@ fn placement(call: Node, ctx: &FileCtx) -> (Placement, String, Option<String>) {
     // The value as a whole: `await create_pool()`, `(create_engine(...))`.
     let mut value = call;
     while let Some(p) = value.parent() {
-        if matches!(p.kind(), "await" | "parenthesized_expression") {
+        if matches!(p.kind_of(), "await" | "parenthesized_expression") {
             value = p;
         } else {
             break;
@@ -520,16 +520,16 @@ fn placement(call: Node, ctx: &FileCtx) -> (Placement, String, Option<String>) {
     let mut returned = false;
     let mut per_key = None;
     if let Some(p) = parent {
-        match p.kind() {
+        match p.kind_of() {
             "assignment" if p.field(F::Right).map(|r| r.id()) == Some(value.id()) => {
                 if let Some(left) = p.field(F::Left) {
                     binding = Some(ctx.text_of(Some(left)).to_string());
-                    left_kind = left.kind();
-                    if left.kind() == "subscript" {
+                    left_kind = left.kind_of();
+                    if left.kind_of() == "subscript" {
                         let container = ctx.text_of(left.field(F::Value));
                         per_key = Some(format!("one per key of `{container}`"));
                     }
-                    if left.kind() == "attribute" {
+                    if left.kind_of() == "attribute" {
                         left_object = ctx.text_of(left.field(F::Object)).to_string();
                     }
                 }
@@ -537,7 +537,7 @@ fn placement(call: Node, ctx: &FileCtx) -> (Placement, String, Option<String>) {
             "return_statement" => returned = true,
             "argument_list" => {
                 // `_pools.setdefault(key, create_pool())`
-                if let Some(outer) = p.parent().filter(|c| c.kind() == "call") {
+                if let Some(outer) = p.parent().filter(|c| c.kind_of() == "call") {
                     let callee = ctx.text_of(outer.field(F::Function));
                     if let Some(container) = callee.strip_suffix(".setdefault") {
                         per_key = Some(format!("one per key of `{container}`"));
@@ -553,7 +553,7 @@ fn placement(call: Node, ctx: &FileCtx) -> (Placement, String, Option<String>) {
     let mut function = None;
     let mut cur = call.parent();
     while let Some(n) = cur {
-        match n.kind() {
+        match n.kind_of() {
             "for_statement"
             | "while_statement"
             | "list_comprehension"
@@ -634,14 +634,14 @@ fn placement(call: Node, ctx: &FileCtx) -> (Placement, String, Option<String>) {
 fn decorators(function: Node, ctx: &FileCtx) -> Vec<String> {
     let Some(parent) = function
         .parent()
-        .filter(|p| p.kind() == "decorated_definition")
+        .filter(|p| p.kind_of() == "decorated_definition")
     else {
         return Vec::new();
     };
     let mut cursor = parent.walk();
     let found = parent
         .named_children(&mut cursor)
-        .filter(|c| c.kind() == "decorator")
+        .filter(|c| c.kind_of() == "decorator")
         .map(|d| {
             ctx.text_of(Some(d))
                 .trim_start_matches('@')
@@ -712,12 +712,12 @@ fn module_constants<'t>(root: Node<'t>, ctx: &FileCtx<'t>) -> HashMap<&'t str, N
     let mut seen: HashMap<&str, Option<Node>> = HashMap::new();
     let mut cursor = root.walk();
     for statement in root.named_children(&mut cursor) {
-        if statement.kind() != "expression_statement" {
+        if statement.kind_of() != "expression_statement" {
             continue;
         }
         let Some(assignment) = statement
             .named_child(0)
-            .filter(|a| a.kind() == "assignment")
+            .filter(|a| a.kind_of() == "assignment")
         else {
             continue;
         };
@@ -725,7 +725,7 @@ fn module_constants<'t>(root: Node<'t>, ctx: &FileCtx<'t>) -> HashMap<&'t str, N
         else {
             continue;
         };
-        if left.kind() == "identifier" {
+        if left.kind_of() == "identifier" {
             let name = ctx.text_of(Some(left));
             seen.entry(name)
                 .and_modify(|v| *v = None)
@@ -757,7 +757,7 @@ impl<'t> Args<'t> {
         };
         let mut cursor = list.walk();
         for a in list.named_children(&mut cursor) {
-            match a.kind() {
+            match a.kind_of() {
                 "keyword_argument" => {
                     if let Some(v) = a.field(F::Value) {
                         args.keywords.insert(ctx.text_of(a.field(F::Name)), v);
@@ -805,7 +805,7 @@ impl Eval<'_, '_> {
             return Val::Unknown;
         }
         let text = self.ctx.text_of(Some(node));
-        match node.kind() {
+        match node.kind_of() {
             "integer" => parse_int(text).map_or(Val::Unknown, Val::Int),
             "string" => string_value(node, self.ctx).map_or(Val::Unknown, Val::Str),
             "none" => Val::None,
@@ -851,7 +851,7 @@ impl Eval<'_, '_> {
                 let mut cursor = list.walk();
                 let args: Vec<Node> = list
                     .named_children(&mut cursor)
-                    .filter(|a| a.kind() != "comment")
+                    .filter(|a| a.kind_of() != "comment")
                     .collect();
                 args
             })
