@@ -14,7 +14,7 @@
 //! memo serves any set of files (the whole tree in CI, a few staged files in a pre-commit hook)
 //! and an analysis is dropped only after many runs that did not need it.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::hash::Hasher;
 
 use serde::{Deserialize, Serialize};
@@ -71,7 +71,7 @@ pub struct Memo {
     format: u32,
     /// Counts the runs that changed the memo.
     generation: u64,
-    runs: HashMap<FileKey, Vec<Run>>,
+    runs: FxHashMap<FileKey, Vec<Run>>,
     #[serde(skip)]
     stats: MemoStats,
 }
@@ -97,7 +97,7 @@ impl Default for Memo {
         Memo {
             format: FORMAT,
             generation: 0,
-            runs: HashMap::new(),
+            runs: FxHashMap::default(),
             stats: MemoStats::default(),
         }
     }

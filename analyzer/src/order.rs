@@ -7,7 +7,7 @@
 //! file is analysed, never what the analysis finds (the rounds check every lookup whatever the
 //! order was), so a line this scan misreads costs time, not findings.
 
-use std::collections::HashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 /// The modules a text's `import` and `from ... import` lines name, made absolute against the
 /// file's module path (`pkg/__init__.py` is its own package): for `from pkg import a, b`,
@@ -100,11 +100,12 @@ fn absolute(name: &str, module: &str, is_package: bool) -> String {
 /// Waves with fewer than `at_least` files are merged with the next.
 pub(crate) fn waves(
     files: &[usize],
-    imports: &HashMap<usize, Vec<usize>>,
+    imports: &FxHashMap<usize, Vec<usize>>,
     at_least: usize,
 ) -> Vec<Vec<usize>> {
     let order = post_order(files, imports);
-    let mut level: HashMap<usize, usize> = HashMap::with_capacity(order.len());
+    let mut level: FxHashMap<usize, usize> =
+        FxHashMap::with_capacity_and_hasher(order.len(), Default::default());
     let mut top = 0;
     for &f in &order {
         let deps = imports.get(&f).map_or(&[][..], Vec::as_slice);
@@ -134,10 +135,10 @@ pub(crate) fn waves(
 /// imports: the post-order of a depth-first walk along `imports` (`imports[f]`: the files `f`
 /// imports; files not in `files` are passed over). Within a cycle the walk's order stands.
 /// Iterative: a deep chain of imports cannot overflow the stack.
-fn post_order(files: &[usize], imports: &HashMap<usize, Vec<usize>>) -> Vec<usize> {
-    let mut state: HashMap<usize, bool> = HashMap::new(); // false: entered, true: done
+fn post_order(files: &[usize], imports: &FxHashMap<usize, Vec<usize>>) -> Vec<usize> {
+    let mut state: FxHashMap<usize, bool> = FxHashMap::default(); // false: entered, true: done
     let mut order = Vec::with_capacity(files.len());
-    let wanted: std::collections::HashSet<usize> = files.iter().copied().collect();
+    let wanted: FxHashSet<usize> = files.iter().copied().collect();
     for &root in files {
         if state.contains_key(&root) {
             continue;
@@ -207,7 +208,7 @@ from ... import too_far
     fn dependencies_come_first_and_cycles_terminate() {
         // 0 imports 1 and 2; 1 imports 2; 2 imports 0 (a cycle); 3 stands alone; 9 is not
         // among the files ordered.
-        let imports: HashMap<usize, Vec<usize>> =
+        let imports: FxHashMap<usize, Vec<usize>> =
             [(0, vec![1, 2, 9]), (1, vec![2]), (2, vec![0]), (3, vec![])]
                 .into_iter()
                 .collect();
@@ -215,7 +216,7 @@ from ... import too_far
         assert_eq!(order, [2, 1, 0, 3]);
         // A long chain does not overflow the stack.
         let n = 200_000;
-        let chain: HashMap<usize, Vec<usize>> = (0..n).map(|i| (i, vec![i + 1])).collect();
+        let chain: FxHashMap<usize, Vec<usize>> = (0..n).map(|i| (i, vec![i + 1])).collect();
         let files: Vec<usize> = (0..n).collect();
         let order = post_order(&files, &chain);
         assert_eq!(order.first(), Some(&(n - 1)));
@@ -226,7 +227,7 @@ from ... import too_far
     fn no_file_shares_a_wave_with_a_file_it_imports_outside_cycles() {
         // 4 imports 2 and 3, which import 1, which imports 0; 5 imports nothing; 6 and 7
         // import each other.
-        let imports: HashMap<usize, Vec<usize>> = [
+        let imports: FxHashMap<usize, Vec<usize>> = [
             (1, vec![0]),
             (2, vec![1]),
             (3, vec![1]),

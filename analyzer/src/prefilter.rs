@@ -6,7 +6,7 @@
 //! over-approximate what makes the Python front end lower a function or record a pool, so a
 //! file left out would have produced no findings and no summary anyone reads.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use rayon::prelude::*;
@@ -66,8 +66,8 @@ const FINALIZERS: &[&str] = &["__del__", "__exit__", "__aexit__"];
 
 impl Seeds {
     pub fn new(declared: &Declarations) -> Self {
-        let mut words: HashSet<&'static str> = HashSet::new();
-        let mut calls: HashSet<&'static str> = HashSet::new();
+        let mut words: FxHashSet<&'static str> = FxHashSet::default();
+        let mut calls: FxHashSet<&'static str> = FxHashSet::default();
         words.extend(FINALIZERS);
         calls.extend(RELEASE_CALLS);
         // The module root (`psycopg2`) and the last name (`ThreadedConnectionPool`).
@@ -135,7 +135,7 @@ impl Seeds {
     /// `new` or `builder`, nor the modules between, `any` or `pool`: a path that names them
     /// also names its crate, in the code or in a `use`).
     pub fn rust() -> Self {
-        let mut words: HashSet<&'static str> = HashSet::new();
+        let mut words: FxHashSet<&'static str> = FxHashSet::default();
         for pool in crate::rust::tables::POOLS {
             for path in pool.types {
                 let segments: Vec<&'static str> = path.split("::").collect();
@@ -230,12 +230,12 @@ fn after_self(text: &str, at: usize) -> bool {
 /// (Whether a method name is unique is decided from every file's text, [`method_defs`].)
 pub(crate) fn needed(
     files: &[SourceFile],
-    by_module: &HashMap<String, Vec<usize>>,
+    by_module: &FxHashMap<String, Vec<usize>>,
     results: &[crate::project::Analysed],
     chosen: &[bool],
 ) -> Vec<usize> {
-    let mut wanted: HashSet<usize> = HashSet::new();
-    let mut names: HashSet<&str> = HashSet::new();
+    let mut wanted: FxHashSet<usize> = FxHashSet::default();
+    let mut names: FxHashSet<&str> = FxHashSet::default();
     for (i, result) in results.iter().enumerate() {
         let (analysis, link) = &**result;
         if !chosen[i] {

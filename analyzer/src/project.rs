@@ -7,7 +7,7 @@
 //! few rounds reach the fixed point for any realistic call depth. The work is linear in the
 //! number of files that actually depend on a changed summary.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -125,18 +125,18 @@ pub(crate) struct Externals {
     /// Hash of each key that can name an export (`app.db.get_db`, `db.get_db`; see
     /// [`lookup_keys`]) -> (file, index in its exports): a lookup finds only the exports whose
     /// qualified name ends with its path, even where many files export the same name.
-    exports: HashMap<u64, Vec<(u32, u32)>>,
+    exports: FxHashMap<u64, Vec<(u32, u32)>>,
     /// Hash of a method's name -> (file, index in its `methods`).
-    methods: HashMap<u64, Vec<(u32, u32)>>,
+    methods: FxHashMap<u64, Vec<(u32, u32)>>,
     /// Declared functions: dotted suffixes of the declared path -> declared paths.
-    declared_by_suffix: HashMap<String, Vec<String>>,
+    declared_by_suffix: FxHashMap<String, Vec<String>>,
     /// Declared functions (by path) and methods (by `<declared>.name`) -> summary.
-    declared_summaries: HashMap<String, Arc<UserSummary>>,
+    declared_summaries: FxHashMap<String, Arc<UserSummary>>,
     /// Declared method name -> its keys in `declared_summaries`.
-    declared_methods: HashMap<String, Vec<String>>,
+    declared_methods: FxHashMap<String, Vec<String>>,
     /// How many indented `def NAME(` lines the whole project's text has, per name: a method
     /// resolves by name only when it is defined once in all the files, read or not.
-    method_defs: Arc<HashMap<String, u32>>,
+    method_defs: Arc<FxHashMap<String, u32>>,
     /// Names that make a function worth analysing: declared functions and methods.
     pub declared_words: Vec<String>,
     /// The declared slow awaits (CL006), the only declarations kept here.
@@ -168,7 +168,7 @@ fn last_segment(name: &str) -> &str {
 
 /// Marks the lookups an export's changed summary can answer differently: the function or
 /// class by its last segment (`get_db`, `close` of `Wrapper.close`), the method by its name.
-fn touch(affected: &mut HashSet<String>, name: &str) {
+fn touch(affected: &mut FxHashSet<String>, name: &str) {
     let short = last_segment(name);
     affected.insert(short.to_string());
     affected.insert(format!("method:{short}"));
@@ -206,7 +206,7 @@ impl Externals {
         modules: &Arc<Vec<String>>,
         results: &[Analysed],
         declared: &Declarations,
-        method_defs: &Arc<HashMap<String, u32>>,
+        method_defs: &Arc<FxHashMap<String, u32>>,
     ) -> Self {
         let mut ext = Externals::declared(declared);
         ext.method_defs = method_defs.clone();
@@ -222,7 +222,7 @@ impl Externals {
     fn index(&mut self, file: usize, add: bool) {
         let link = &self.files[file].1;
         let at = file as u32;
-        let update = |table: &mut HashMap<u64, Vec<(u32, u32)>>, key: u64, i: usize| {
+        let update = |table: &mut FxHashMap<u64, Vec<(u32, u32)>>, key: u64, i: usize| {
             let entry = (at, i as u32);
             if add {
                 let entries = table.entry(key).or_default();
@@ -260,7 +260,7 @@ impl Externals {
 
     /// Replaces file `file`'s analysis by `after`, and adds to `affected` the last segments of
     /// the lookup keys (as [`Linking::seen`] records them) whose answer may have changed.
-    fn replace(&mut self, file: usize, after: &Analysed, affected: &mut HashSet<String>) {
+    fn replace(&mut self, file: usize, after: &Analysed, affected: &mut FxHashSet<String>) {
         let before = &self.files[file].1;
         let same_names = before.methods == after.1.methods
             && before.exports.len() == after.1.exports.len()
@@ -281,7 +281,7 @@ impl Externals {
             return;
         }
         type Summaries<'s> = Vec<&'s UserSummary>;
-        let mut changed: HashMap<&str, (Summaries, Summaries)> = HashMap::new();
+        let mut changed: FxHashMap<&str, (Summaries, Summaries)> = FxHashMap::default();
         for (name, summary) in &before.exports {
             changed.entry(name).or_default().0.push(summary);
         }
@@ -551,7 +551,7 @@ pub fn analyze_project_shared(
         .par_iter()
         .map(|f| (seeds.may_matter(f.text), prefilter::method_defs(f.text)))
         .collect();
-    let mut method_defs: HashMap<String, u32> = HashMap::new();
+    let mut method_defs: FxHashMap<String, u32> = FxHashMap::default();
     for (_, defs) in &scanned {
         for d in defs {
             *method_defs.entry(d.to_string()).or_default() += 1;
@@ -633,8 +633,8 @@ fn fixed_point(
     files: &[SourceFile],
     modules: &Arc<Vec<String>>,
     keys: &[FileKey],
-    by_module: &HashMap<String, Vec<usize>>,
-    (declared, method_defs): (&Declarations, &Arc<HashMap<String, u32>>),
+    by_module: &FxHashMap<String, Vec<usize>>,
+    (declared, method_defs): (&Declarations, &Arc<FxHashMap<String, u32>>),
     memo: &mut Memo,
     (chosen, start): (&[bool], Option<Vec<Analysed>>),
 ) -> Vec<Analysed> {
@@ -665,7 +665,7 @@ fn fixed_point(
         }
     };
     // `None`: every lookup may have changed (the first check, against the declarations).
-    let mut affected: Option<HashSet<String>> = None;
+    let mut affected: Option<FxHashSet<String>> = None;
     for _round in 0..MAX_ROUNDS {
         let demands = demanded_names(modules, by_module, &results);
         let may_change = |key: &str| {
@@ -697,7 +697,7 @@ fn fixed_point(
         if stale.is_empty() {
             break;
         }
-        let mut touched = HashSet::new();
+        let mut touched = FxHashSet::default();
         for (i, r) in analyse_files((files, modules, keys), memo, &stale, &ext, &demands) {
             ext.replace(i, &r, &mut touched);
             results[i] = r;
@@ -712,11 +712,11 @@ fn fixed_point(
 fn first_waves(
     files: &[SourceFile],
     modules: &[String],
-    by_module: &HashMap<String, Vec<usize>>,
+    by_module: &FxHashMap<String, Vec<usize>>,
     all: &[usize],
     at_least: usize,
 ) -> Vec<Vec<usize>> {
-    let imports: HashMap<usize, Vec<usize>> = all
+    let imports: FxHashMap<usize, Vec<usize>> = all
         .par_iter()
         .map(|&i| {
             let is_package = files[i].path.ends_with("__init__.py");
@@ -815,8 +815,8 @@ fn nearest_module<'c>(sorted: &'c [usize], modules: &'c [String], from: &str) ->
 
 /// Every dotted suffix of each module path -> the files that have it, sorted by their module
 /// paths' parts (for [`nearest_module`]).
-fn module_index(modules: &[String]) -> HashMap<String, Vec<usize>> {
-    let mut index: HashMap<String, Vec<usize>> = HashMap::new();
+fn module_index(modules: &[String]) -> FxHashMap<String, Vec<usize>> {
+    let mut index: FxHashMap<String, Vec<usize>> = FxHashMap::default();
     for (i, m) in modules.iter().enumerate() {
         let parts: Vec<&str> = m.split('.').collect();
         for start in 0..parts.len() {
@@ -832,7 +832,7 @@ fn module_index(modules: &[String]) -> HashMap<String, Vec<usize>> {
 /// For each file, the names other files import from it (`from app.helpers import give_back`).
 fn demanded_names(
     modules: &[String],
-    by_module: &HashMap<String, Vec<usize>>,
+    by_module: &FxHashMap<String, Vec<usize>>,
     results: &[Analysed],
 ) -> Vec<Vec<String>> {
     // Which file each import names, found for all files in parallel (a module path shared by

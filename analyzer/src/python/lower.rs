@@ -6,8 +6,8 @@
 //! `return`, `break`, `continue`), so each copy continues where its entry was going. `with`
 //! is a `try/finally` whose final block is the context manager's exit.
 
+use rustc_hash::FxHashMap;
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use tree_sitter::Node;
 
@@ -27,7 +27,7 @@ use crate::tables::{self, Form, Handle, PoolSpec, ANY_RESOURCE};
 pub(crate) fn lower(
     ctx: &FileCtx,
     unit: &Unit,
-    summaries: &HashMap<String, UserSummary>,
+    summaries: &FxHashMap<String, UserSummary>,
     ext: &Externals,
 ) -> Lowered {
     let mut l = Lower {
@@ -38,20 +38,20 @@ pub(crate) fn lower(
         cfg: Cfg::new(span(unit.node)),
         cur: Some(flow::ENTRY),
         frames: Vec::new(),
-        vars: HashMap::new(),
-        acq_by_span: HashMap::new(),
+        vars: FxHashMap::default(),
+        acq_by_span: FxHashMap::default(),
         metas: Vec::new(),
-        local_pools: HashMap::new(),
+        local_pools: FxHashMap::default(),
         globals: Vec::new(),
         depth: 0,
         too_deep: None,
         stacks: Vec::new(),
         lends: false,
-        param_vars: HashMap::new(),
-        local_types: HashMap::new(),
+        param_vars: FxHashMap::default(),
+        local_types: FxHashMap::default(),
         acq_vars: Vec::new(),
-        awaits: HashMap::new(),
-        probes: HashMap::new(),
+        awaits: FxHashMap::default(),
+        probes: FxHashMap::default(),
         acquired_into: Vec::new(),
         params_into: Vec::new(),
     };
@@ -237,7 +237,7 @@ struct Lower<'a, 't> {
     /// `yield` lends the connection instead of handing it over: a `@contextmanager` generator,
     /// or any generator that releases connections itself (a FastAPI-style dependency).
     lends: bool,
-    summaries: &'a HashMap<String, UserSummary>,
+    summaries: &'a FxHashMap<String, UserSummary>,
     /// Other files' summaries.
     ext: &'a Externals,
     cfg: Cfg,
@@ -245,21 +245,21 @@ struct Lower<'a, 't> {
     cur: Option<NodeId>,
     frames: Vec<Frame>,
     /// Local names, interned in order of first sight.
-    vars: HashMap<Cow<'t, str>, usize>,
-    acq_by_span: HashMap<Span, AcqId>,
+    vars: FxHashMap<Cow<'t, str>, usize>,
+    acq_by_span: FxHashMap<Span, AcqId>,
     metas: Vec<AcqMeta>,
     /// What each `await` node waits for: slow unrelated work, or a pool (CL006).
-    awaits: HashMap<NodeId, AwaitWhat>,
+    awaits: FxHashMap<NodeId, AwaitWhat>,
     /// Calls to functions that acquire from the pool passed to them (CL007).
-    probes: HashMap<NodeId, (String, String)>,
-    local_pools: HashMap<&'t str, &'static PoolSpec>,
+    probes: FxHashMap<NodeId, (String, String)>,
+    local_pools: FxHashMap<&'t str, &'static PoolSpec>,
     globals: Vec<&'t str>,
     depth: u32,
     too_deep: Option<Span>,
     /// Local names bound to instances of this file's classes (`x = Wrapped(...)`, `x: Wrapped`).
-    local_types: HashMap<&'t str, String>,
+    local_types: FxHashMap<&'t str, String>,
     /// Parameter variables and their 0-based index (`self`/`cls` not counted).
-    param_vars: HashMap<VarId, usize>,
+    param_vars: FxHashMap<VarId, usize>,
     /// Variables ever bound straight from a real acquisition.
     acq_vars: Vec<VarId>,
     /// `self.X = <acquisition>` and `self.X = <parameter i>` seen in this method.

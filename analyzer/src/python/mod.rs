@@ -11,8 +11,8 @@ mod fields;
 mod lower;
 mod pools;
 
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 use tree_sitter::{Node, Parser, Tree};
 
@@ -99,7 +99,7 @@ fn analyze_inner(
     result.pools = pools::find(root, &ctx, ext);
     let (mut wanted, mentions) = ctx.units_to_lower(&link.demanded);
     // Each function is summarised as soon as it is solved, so its flow graph is freed at once.
-    let lower_unit = |unit: &Unit, summaries: &HashMap<String, UserSummary>| match lower::lower(
+    let lower_unit = |unit: &Unit, summaries: &FxHashMap<String, UserSummary>| match lower::lower(
         &ctx, unit, summaries, ext,
     ) {
         Lowered::TooDeep(span) => Outcome::TooDeep(span),
@@ -108,7 +108,7 @@ fn analyze_inner(
             Outcome::Done(Box::new((done.into_summary(unit, &user), user)))
         }
     };
-    let mut summaries: HashMap<String, UserSummary> = HashMap::new();
+    let mut summaries: FxHashMap<String, UserSummary> = FxHashMap::default();
     let mut results: Vec<Option<Outcome>> = ctx
         .units
         .iter()
@@ -120,7 +120,7 @@ fn analyze_inner(
     // the helpers those call; a few rounds reach the fixed point for any realistic call depth
     // inside one file.
     for _round in 0..MAX_ROUNDS {
-        let mut next = HashMap::new();
+        let mut next = FxHashMap::default();
         for (unit, result) in ctx.units.iter().zip(&results) {
             if let Some(Outcome::Done(done)) = result {
                 let user = &done.1;
@@ -139,7 +139,7 @@ fn analyze_inner(
             };
             next.insert(class, user);
         }
-        let changed: std::collections::HashSet<&str> = next
+        let changed: FxHashSet<&str> = next
             .iter()
             .filter(|(k, v)| summaries.get(*k) != Some(*v))
             .map(|(k, _)| short_name(k))
@@ -454,16 +454,16 @@ pub(crate) struct Unit<'t> {
 pub(crate) struct FileCtx<'t> {
     pub text: &'t str,
     /// Local name -> qualified path (`pg` -> `psycopg2`, `connect` -> `psycopg2.connect`).
-    pub imports: HashMap<String, String>,
-    pub module_pools: HashMap<String, &'static PoolSpec>,
+    pub imports: FxHashMap<String, String>,
+    pub module_pools: FxHashMap<String, &'static PoolSpec>,
     /// (class, attribute) -> pool, from `self.attr = Pool(...)`.
-    pub class_pools: HashMap<(String, String), &'static PoolSpec>,
+    pub class_pools: FxHashMap<(String, String), &'static PoolSpec>,
     pub units: Vec<Unit<'t>>,
     /// Class -> the attributes its methods assign on `self`.
-    pub class_attrs: HashMap<String, Vec<String>>,
+    pub class_attrs: FxHashMap<String, Vec<String>>,
     /// Instances of this file's classes: module-level names and `self` attributes -> class.
-    pub module_types: HashMap<String, String>,
-    pub attr_types: HashMap<(String, String), String>,
+    pub module_types: FxHashMap<String, String>,
+    pub attr_types: FxHashMap<(String, String), String>,
     /// Classes defined in this file.
     pub classes: Vec<String>,
     /// Shown in descriptions of other places (`db.py:88`); empty when unknown.
@@ -471,12 +471,12 @@ pub(crate) struct FileCtx<'t> {
     /// This file's module path (`pkg.db`), for relative imports.
     pub module: &'t str,
     /// Lookups into other files' summaries, and what they returned.
-    pub seen: std::cell::RefCell<HashMap<String, Option<Arc<UserSummary>>>>,
+    pub seen: std::cell::RefCell<FxHashMap<String, Option<Arc<UserSummary>>>>,
     /// Extra names that make a function worth lowering (aliases of connect functions, ...).
-    extra_names: std::collections::HashSet<String>,
+    extra_names: FxHashSet<String>,
     /// What each imported path names in the other files, looked up once (the pools, the
     /// choice of functions, the calls and the record of what was seen all ask).
-    imported: HashMap<String, Option<Arc<UserSummary>>>,
+    imported: FxHashMap<String, Option<Arc<UserSummary>>>,
     /// Imported functions that lowered functions call with a value that may be a connection.
     pub handed_to: std::cell::RefCell<Vec<String>>,
     /// Where each line starts, built on first use by [`FileCtx::describe`].
@@ -493,19 +493,19 @@ impl<'t> FileCtx<'t> {
     ) -> Self {
         let mut ctx = FileCtx {
             text,
-            imports: HashMap::new(),
-            module_pools: HashMap::new(),
-            class_pools: HashMap::new(),
+            imports: FxHashMap::default(),
+            module_pools: FxHashMap::default(),
+            class_pools: FxHashMap::default(),
             units: Vec::new(),
-            class_attrs: HashMap::new(),
-            module_types: HashMap::new(),
-            attr_types: HashMap::new(),
+            class_attrs: FxHashMap::default(),
+            module_types: FxHashMap::default(),
+            attr_types: FxHashMap::default(),
             classes: Vec::new(),
             path,
             module,
-            seen: std::cell::RefCell::new(HashMap::new()),
-            extra_names: std::collections::HashSet::new(),
-            imported: HashMap::new(),
+            seen: std::cell::RefCell::new(FxHashMap::default()),
+            extra_names: FxHashSet::default(),
+            imported: FxHashMap::default(),
             line_starts: std::cell::OnceCell::new(),
             handed_to: std::cell::RefCell::default(),
         };
@@ -1066,7 +1066,7 @@ struct Mentions<'t> {
     /// Every occurrence of a word that is some function's short name, by offset.
     all: Vec<(u32, &'t str)>,
     /// Short name -> the units that have it.
-    by_short: HashMap<String, Vec<usize>>,
+    by_short: FxHashMap<String, Vec<usize>>,
 }
 
 impl<'t> Mentions<'t> {
@@ -1187,10 +1187,10 @@ pub(crate) struct AwaitWhat {
 #[derive(Default)]
 pub(crate) struct HoldFacts {
     /// What each `await` node waits for.
-    pub awaits: HashMap<flow::NodeId, AwaitWhat>,
+    pub awaits: FxHashMap<flow::NodeId, AwaitWhat>,
     /// Calls to functions that acquire from a pool passed to them: the pool as written, and the
     /// callee.
-    pub probes: HashMap<flow::NodeId, (String, String)>,
+    pub probes: FxHashMap<flow::NodeId, (String, String)>,
 }
 
 pub(crate) enum Lowered {

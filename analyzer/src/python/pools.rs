@@ -6,7 +6,7 @@
 //! and `os.environ.get("X", "10")`/`os.getenv`/`os.environ["X"]` (a value from the
 //! environment, with its default). Anything else is unknown, never guessed.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use tree_sitter::Node;
 
@@ -42,7 +42,7 @@ const FACTORY_ROUNDS: usize = 4;
 pub(super) fn find(root: Node, ctx: &FileCtx, ext: &Externals) -> Vec<PoolConstruction> {
     let mut found = find_direct(root, ctx);
     // Factories known so far: local name -> (what it builds, where it is defined).
-    let mut factories: HashMap<String, (PoolFactory, String)> = HashMap::new();
+    let mut factories: FxHashMap<String, (PoolFactory, String)> = FxHashMap::default();
     for (local, path) in &ctx.imports {
         if let Some(summary) = ctx.lookup(ext, path) {
             if let Some(pool) = &summary.pool {
@@ -140,7 +140,7 @@ fn find_direct(root: Node, ctx: &FileCtx) -> Vec<PoolConstruction> {
     }
     // The names a constructor can be called by here: its own last component, or a local alias.
     // Asked of every word of the file: a set, not a list of some forty names.
-    let mut names: HashSet<&str> = tables::pool_constructor_words().collect();
+    let mut names: FxHashSet<&str> = tables::pool_constructor_words().collect();
     for (local, path) in &ctx.imports {
         if tables::pool_sizing(path).is_some() {
             names.insert(local);
@@ -708,8 +708,8 @@ fn returns_name(function: Node, name: &str, ctx: &FileCtx) -> bool {
 }
 
 /// Module-level `NAME = value` assignments made exactly once.
-fn module_constants<'t>(root: Node<'t>, ctx: &FileCtx<'t>) -> HashMap<&'t str, Node<'t>> {
-    let mut seen: HashMap<&str, Option<Node>> = HashMap::new();
+fn module_constants<'t>(root: Node<'t>, ctx: &FileCtx<'t>) -> FxHashMap<&'t str, Node<'t>> {
+    let mut seen: FxHashMap<&str, Option<Node>> = FxHashMap::default();
     let mut cursor = root.walk();
     for statement in root.named_children(&mut cursor) {
         if statement.kind_of() != "expression_statement" {
@@ -740,7 +740,7 @@ fn module_constants<'t>(root: Node<'t>, ctx: &FileCtx<'t>) -> HashMap<&'t str, N
 /// A call's arguments.
 struct Args<'t> {
     positional: Vec<Node<'t>>,
-    keywords: HashMap<&'t str, Node<'t>>,
+    keywords: FxHashMap<&'t str, Node<'t>>,
     /// `*args` or `**kwargs`: a parameter not seen may still be passed.
     has_splat: bool,
 }
@@ -749,7 +749,7 @@ impl<'t> Args<'t> {
     fn of(call: Node<'t>, ctx: &FileCtx<'t>) -> Self {
         let mut args = Args {
             positional: Vec::new(),
-            keywords: HashMap::new(),
+            keywords: FxHashMap::default(),
             has_splat: false,
         };
         let Some(list) = call.field(F::Arguments) else {
@@ -796,7 +796,7 @@ enum Val {
 
 struct Eval<'a, 't> {
     ctx: &'a FileCtx<'t>,
-    constants: &'a HashMap<&'t str, Node<'t>>,
+    constants: &'a FxHashMap<&'t str, Node<'t>>,
 }
 
 impl Eval<'_, '_> {

@@ -7,7 +7,9 @@
 //! statement temporary, released at the end of its statement. `?` and `return` go straight to
 //! the exit: Rust drops everything there, so no exit is a leak.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
 
 use super::tables::{self, RustPool};
 use super::{
@@ -108,7 +110,7 @@ struct LoopCtx {
 
 struct Lower<'a, 'f> {
     ctx: &'a FileCtx,
-    facts: &'a HashMap<String, Facts>,
+    facts: &'a FxHashMap<String, Facts>,
     /// Other files' facts (a reference into `ctx`, kept apart so it outlives `&mut self`).
     ext: &'a super::Exports,
     unit: &'a Unit<'f>,
@@ -118,9 +120,9 @@ struct Lower<'a, 'f> {
     scopes: Vec<Vec<(String, Binding)>>,
     loops: Vec<LoopCtx>,
     metas: Vec<AcqMeta>,
-    awaits: HashMap<NodeId, AwaitInfo>,
-    probes: HashMap<NodeId, ProbeInfo>,
-    forgets: HashMap<NodeId, String>,
+    awaits: FxHashMap<NodeId, AwaitInfo>,
+    probes: FxHashMap<NodeId, ProbeInfo>,
+    forgets: FxHashMap<NodeId, String>,
     /// Statement temporaries still to drop, one list per statement being lowered.
     temps: Vec<Vec<AcqId>>,
     next_var: usize,
@@ -132,7 +134,7 @@ struct Lower<'a, 'f> {
 pub(crate) fn lower<'f>(
     ctx: &FileCtx,
     unit: &Unit<'f>,
-    facts: &HashMap<String, Facts>,
+    facts: &FxHashMap<String, Facts>,
     index: &LineIndex,
 ) -> (Lowered, Vec<Unit<'f>>) {
     let mut l = Lower {
@@ -146,9 +148,9 @@ pub(crate) fn lower<'f>(
         scopes: vec![Vec::new()],
         loops: Vec::new(),
         metas: Vec::new(),
-        awaits: HashMap::new(),
-        probes: HashMap::new(),
-        forgets: HashMap::new(),
+        awaits: FxHashMap::default(),
+        probes: FxHashMap::default(),
+        forgets: FxHashMap::default(),
         temps: vec![Vec::new()],
         next_var: 0,
         depth: 0,
@@ -1230,7 +1232,7 @@ impl<'a, 'f> Lower<'a, 'f> {
         }
     }
 
-    fn unique(&self, map: &HashMap<String, Vec<usize>>, key: &str) -> Option<String> {
+    fn unique(&self, map: &FxHashMap<String, Vec<usize>>, key: &str) -> Option<String> {
         let ids = map.get(key)?;
         // Ex) two `impl`s both define `find`: which one is called is unknown.
         (ids.len() == 1).then(|| key.to_string())
@@ -1248,7 +1250,7 @@ impl<'a, 'f> Lower<'a, 'f> {
         if ids.len() != 1 {
             return None;
         }
-        let facts: &'a HashMap<String, Facts> = self.facts;
+        let facts: &'a FxHashMap<String, Facts> = self.facts;
         // Units are keyed by their qualified name; find the one with this short key.
         facts
             .iter()

@@ -15,7 +15,7 @@ pub(crate) mod tables;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use syn::spanned::Spanned;
 
@@ -39,18 +39,24 @@ const MAX_ROUNDS: usize = 4;
 
 /// What one file's functions tell other files of the crate: facts by crate path (`db::load`,
 /// `Repo::find`).
-pub(crate) type Exports = HashMap<String, lower::Facts>;
+pub(crate) type Exports = FxHashMap<String, lower::Facts>;
 
 /// The keys of other files' exports a file's analysis looked up (found or not): the only way
 /// it depends on them.
-pub(crate) type Lookups = std::collections::HashSet<String>;
+pub(crate) type Lookups = FxHashSet<String>;
 
 /// One file's analysis in the crate: findings, what it exports, what it looked up.
 type InCrate = (FileAnalysis, Exports, Lookups);
 
 /// Analyses one Rust file alone. Never panics on user input.
 pub(crate) fn analyze(text: &str) -> FileAnalysis {
-    analyze_in_crate(text, "", &Exports::new(), &crate::Declarations::default()).0
+    analyze_in_crate(
+        text,
+        "",
+        &Exports::default(),
+        &crate::Declarations::default(),
+    )
+    .0
 }
 
 /// Analyses the files of one crate together: a function that acquires from the pool it is
@@ -72,7 +78,7 @@ pub(crate) fn analyze_crate(
     let modules: Vec<String> = files.iter().map(|f| module_of(f.path)).collect();
     let mut state = Crate {
         round: vec![Default::default(); files.len()],
-        ext: Exports::new(),
+        ext: Exports::default(),
     };
     let mut chosen = if prefilter {
         let seeds = crate::prefilter::Seeds::rust();
@@ -161,7 +167,7 @@ fn fixed_point(
 /// The exports of every file of a crate; a path two files both export (two types named `Repo`
 /// in different modules) is left out, since which one a call means is unknown.
 fn merge_exports(round: &[InCrate]) -> Exports {
-    let mut next = Exports::new();
+    let mut next = Exports::default();
     let mut clashing = Vec::new();
     for (_, exports, _) in round {
         for (key, facts) in exports {
@@ -203,7 +209,7 @@ fn analyze_in_crate(
             problems: vec![problem],
             ..FileAnalysis::default()
         };
-        return (analysis, Exports::new(), Lookups::new());
+        return (analysis, Exports::default(), Lookups::default());
     }
     let worker = std::thread::scope(|scope| {
         std::thread::Builder::new()
@@ -222,7 +228,7 @@ fn analyze_in_crate(
                 }],
                 ..FileAnalysis::default()
             };
-            (analysis, Exports::new(), Lookups::new())
+            (analysis, Exports::default(), Lookups::default())
         }
         // Ex) no thread can be started: analyse on this thread, with the same depth limits.
         Err(_) => analyze_here(text, module, ext, declared),
@@ -264,7 +270,7 @@ fn analyze_here(
                 ),
             });
             proc_macro2::extra::invalidate_current_thread_spans();
-            return (result, Exports::new(), Lookups::new());
+            return (result, Exports::default(), Lookups::default());
         }
     };
     result.pools = pools::find(&file, text);
@@ -293,11 +299,11 @@ fn analyze_here(
         ctx.method_names.entry(u.short.clone()).or_default().push(i);
     }
 
-    let mut facts: HashMap<String, lower::Facts> = HashMap::new();
+    let mut facts: FxHashMap<String, lower::Facts> = FxHashMap::default();
     let mut lowered = Vec::new();
     for _ in 0..MAX_ROUNDS {
         lowered = lower_all(&ctx, &units, &facts, &index);
-        let next: HashMap<String, lower::Facts> = lowered
+        let next: FxHashMap<String, lower::Facts> = lowered
             .iter()
             .filter(|l| !l.facts.is_empty())
             .map(|l| (l.name.clone(), l.facts.clone()))
@@ -307,7 +313,7 @@ fn analyze_here(
         }
         facts = next;
     }
-    let mut exports = Exports::new();
+    let mut exports = Exports::default();
     for unit in &units {
         let Some(f) = facts.get(&unit.name) else {
             continue;
@@ -340,7 +346,7 @@ fn analyze_here(
 fn lower_all<'f>(
     ctx: &FileCtx,
     units: &[Unit<'f>],
-    facts: &HashMap<String, lower::Facts>,
+    facts: &FxHashMap<String, lower::Facts>,
     index: &LineIndex,
 ) -> Vec<lower::Lowered> {
     let mut out = Vec::new();
@@ -366,21 +372,21 @@ fn lower_all<'f>(
 #[derive(Default)]
 pub(crate) struct FileCtx {
     /// Local name -> full path, from `use` items (`Pool` -> `bb8::Pool`).
-    pub imports: HashMap<String, String>,
+    pub imports: FxHashMap<String, String>,
     /// `type DbPool = r2d2::Pool<..>;`
-    pub pool_aliases: HashMap<String, &'static RustPool>,
+    pub pool_aliases: FxHashMap<String, &'static RustPool>,
     /// Field name -> pool, from every struct of the file.
-    pub pool_fields: HashMap<String, &'static RustPool>,
+    pub pool_fields: FxHashMap<String, &'static RustPool>,
     /// Statics holding a pool: the pool, and whether the static is a cell to `get()` it from.
-    pub pool_statics: HashMap<String, (&'static RustPool, bool)>,
+    pub pool_statics: FxHashMap<String, (&'static RustPool, bool)>,
     /// The pool crate the file imports, for a bare `Pool<..>`.
     pub crate_hint: Option<&'static RustPool>,
     /// Free function name -> units.
-    pub functions: HashMap<String, Vec<usize>>,
+    pub functions: FxHashMap<String, Vec<usize>>,
     /// `Type::method` -> units.
-    pub methods: HashMap<String, Vec<usize>>,
+    pub methods: FxHashMap<String, Vec<usize>>,
     /// Method or function name -> units, for calls on receivers of unknown type.
-    pub method_names: HashMap<String, Vec<usize>>,
+    pub method_names: FxHashMap<String, Vec<usize>>,
     /// This file's module in its crate (`db`, `api::users`; empty for the root or alone).
     pub module: String,
     /// Other files' facts by crate path.

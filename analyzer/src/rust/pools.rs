@@ -6,7 +6,7 @@
 //! caps, and `std::env::var("X")` (a value from the environment, with the default of an
 //! `unwrap_or(n)` when there is one). Code inside macros (`lazy_static!`) is not seen.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use syn::spanned::Spanned;
 use syn::visit::Visit;
@@ -21,8 +21,8 @@ const MAX_DEPTH: usize = 24;
 pub(crate) fn find(file: &syn::File, text: &str) -> Vec<PoolConstruction> {
     let mut finder = Finder {
         text,
-        uses: HashMap::new(),
-        consts: HashMap::new(),
+        uses: FxHashMap::default(),
+        consts: FxHashMap::default(),
         locals: Vec::new(),
         built: Vec::new(),
         scopes: Vec::new(),
@@ -88,13 +88,13 @@ enum Scope {
 struct Finder<'t> {
     text: &'t str,
     /// `use` aliases: last name -> full path (`Pool` -> `r2d2::Pool`).
-    uses: HashMap<String, String>,
-    consts: HashMap<String, syn::Expr>,
+    uses: FxHashMap<String, String>,
+    consts: FxHashMap<String, syn::Expr>,
     /// The values of the current function's `let NAME = ...;` bindings seen so far, evaluated
     /// where they are bound (a shadowing `let` replaces the earlier value).
-    locals: Vec<HashMap<String, Val>>,
+    locals: Vec<FxHashMap<String, Val>>,
     /// The current function's `let NAME = <pool construction>;`: NAME -> index in `found`.
-    built: Vec<HashMap<String, usize>>,
+    built: Vec<FxHashMap<String, usize>>,
     scopes: Vec<Scope>,
     found: Vec<PoolConstruction>,
     depth: usize,
@@ -544,8 +544,8 @@ fn is_none(expr: &syn::Expr) -> bool {
 impl<'ast> Visit<'ast> for Finder<'_> {
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
         self.enter_fn(f.sig.ident.to_string(), &f.sig, &f.attrs);
-        self.locals.push(HashMap::new());
-        self.built.push(HashMap::new());
+        self.locals.push(FxHashMap::default());
+        self.built.push(FxHashMap::default());
         syn::visit::visit_item_fn(self, f);
         self.built.pop();
         self.locals.pop();
@@ -554,8 +554,8 @@ impl<'ast> Visit<'ast> for Finder<'_> {
 
     fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
         self.enter_fn(f.sig.ident.to_string(), &f.sig, &f.attrs);
-        self.locals.push(HashMap::new());
-        self.built.push(HashMap::new());
+        self.locals.push(FxHashMap::default());
+        self.built.push(FxHashMap::default());
         syn::visit::visit_impl_item_fn(self, f);
         self.built.pop();
         self.locals.pop();
