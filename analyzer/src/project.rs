@@ -1,6 +1,8 @@
 //! The project-wide step: summaries of functions and classes flow across files.
 //!
-//! Every file is first analysed on its own (in parallel). Each analysis exports the summaries of
+//! Every file is first analysed once, in parallel waves that put the files a file imports
+//! before it (see [`crate::order`]), each wave against the summaries the waves before it made.
+//! Each analysis exports the summaries of
 //! its functions and classes under their module path (`pkg.db.get_db`) and records which
 //! summaries from other files it looked up and what it got. Then, round by round, a file is
 //! analysed again only when something it imports, or looked up, now has a different summary; a
@@ -616,9 +618,12 @@ pub fn analyze_project_shared(
 
 /// Analyses the chosen files to the project-wide fixed point; the others stay empty.
 ///
-/// The first round analyses every chosen file against the declarations alone, unless the
-/// analyses to start from are given: those of the fixed point of fewer files, with the files
-/// the prefilter added since analysed as a first round would. Starting again from nothing
+/// The first round analyses every chosen file once, in waves (the files a file imports in an
+/// earlier wave, as its import lines say), each against the declarations and the summaries of
+/// the waves before it; which summaries a file saw then does not matter to the end result,
+/// since the checks below ask every lookup again. Unless the analyses to start from are given:
+/// those of the fixed point of fewer files, with the files the prefilter added since analysed
+/// against the declarations alone. Starting again from nothing
 /// replayed every round of the smaller fixed point (about 8% of SQLAlchemy's time, where the
 /// prefilter then cost more than it saved). Summaries only add facts, and a file's demands
 /// resolve among all files, chosen or not, so the files added can only add to what the
@@ -664,7 +669,8 @@ fn fixed_point(
             (results, ext)
         }
     };
-    // `None`: every lookup may have changed (the first check, against the declarations).
+    // `None`: every lookup may have changed (the first check: a lookup may have been made
+    // before the file it names was analysed).
     let mut affected: Option<FxHashSet<String>> = None;
     for _round in 0..MAX_ROUNDS {
         let demands = demanded_names(modules, by_module, &results);
