@@ -1,7 +1,7 @@
 //! The project-wide step: summaries of functions and classes flow across files.
 //!
 //! Every file is first analysed once, in parallel waves that put the files a file imports
-//! before it (see [`crate::order`]), each wave against the summaries the waves before it made.
+//! before it (see `order.rs`), each wave against the summaries the waves before it made.
 //! Each analysis exports the summaries of
 //! its functions and classes under their module path (`pkg.db.get_db`) and records which
 //! summaries from other files it looked up and what it got. Then, round by round, a file is
