@@ -756,8 +756,13 @@ fn analyse_files(
             None => todo.push(i),
         }
     }
+    // Largest first, and handed out one by one: the last file to finish holds the other cores
+    // up, so it had better be a small one (rayon would otherwise split the list in halves,
+    // one of them all the large files). The dense tree 12% faster, SQLAlchemy 2%.
+    todo.sort_by_key(|&i| std::cmp::Reverse(files[i].text.len()));
     let fresh: Vec<(usize, Analysed)> = todo
         .par_iter()
+        .with_max_len(1)
         .map(|&i| {
             let f = &files[i];
             let r = python::analyze_linked(f.text, f.path, &modules[i], ext, &demands[i]);

@@ -125,8 +125,12 @@ fn fixed_point(
 ) {
     use rayon::prelude::*;
     let analyse = |round: &mut Vec<InCrate>, which: &[usize], ext: &Exports| {
+        // Largest first, one by one (as the Python project step does).
+        let mut which = which.to_vec();
+        which.sort_by_key(|&i| std::cmp::Reverse(files[i].text.len()));
         let done: Vec<(usize, InCrate)> = which
             .par_iter()
+            .with_max_len(1)
             .map(|&i| {
                 (
                     i,
