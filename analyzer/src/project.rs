@@ -651,7 +651,7 @@ fn fixed_point(
         }
         None => {
             // In waves, the files a file imports before it: each wave is analysed against the
-            // summaries of the waves before (SQLAlchemy: 238 -> 200 analyses again in the
+            // summaries of the waves before (SQLAlchemy: 238 -> 206 analyses again in the
             // later rounds, 11% faster than one wave). Waves of at least an eighth of the
             // files (small ones merged): a wave ends when its slowest file does, and the
             // other cores wait, so a few large waves keep them busy.
