@@ -105,7 +105,17 @@ impl Rule for ConnectionBudgetExceeded {
                 });
             }
         }
-        for (database, terms) in by_database {
+        for (database, mut terms) in by_database {
+            // In the order of the paths, not of the files as given: ties in the sum (and the
+            // sum itself, for a few pools) read the same whichever order the caller had.
+            terms.sort_by(|a, b| {
+                (a.path, a.pool.span.start, a.pool.span.end, a.file).cmp(&(
+                    b.path,
+                    b.pool.span.start,
+                    b.pool.span.end,
+                    b.file,
+                ))
+            });
             let per_process: u64 = terms
                 .iter()
                 .map(|t| t.max.saturating_mul(t.copies))
