@@ -136,26 +136,24 @@ pub(crate) fn waves(
 /// imports; files not in `files` are passed over). Within a cycle the walk's order stands.
 /// Iterative: a deep chain of imports cannot overflow the stack.
 fn post_order(files: &[usize], imports: &FxHashMap<usize, Vec<usize>>) -> Vec<usize> {
-    let mut state: FxHashMap<usize, bool> = FxHashMap::default(); // false: entered, true: done
+    let mut entered: FxHashSet<usize> = FxHashSet::default();
     let mut order = Vec::with_capacity(files.len());
     let wanted: FxHashSet<usize> = files.iter().copied().collect();
     for &root in files {
-        if state.contains_key(&root) {
+        if !entered.insert(root) {
             continue;
         }
-        state.insert(root, false);
+        // (file, index of the next import to follow)
         let mut stack: Vec<(usize, usize)> = vec![(root, 0)];
         while let Some(top) = stack.last_mut() {
             let (file, next) = *top;
             let deps = imports.get(&file).map_or(&[][..], Vec::as_slice);
             if let Some(&dep) = deps.get(next) {
                 top.1 += 1;
-                if wanted.contains(&dep) && !state.contains_key(&dep) {
-                    state.insert(dep, false);
+                if wanted.contains(&dep) && entered.insert(dep) {
                     stack.push((dep, 0));
                 }
             } else {
-                state.insert(file, true);
                 order.push(file);
                 stack.pop();
             }
