@@ -10,7 +10,7 @@
 use rustc_hash::{FxHashMap, FxHashSet};
 
 /// The modules a text's `import` and `from ... import` lines name, made absolute against the
-/// file's module path (`pkg/__init__.py` is its own package): for `from pkg import a, b`,
+/// file's module path as the front end makes them (`python::absolute_module`): for `from pkg import a, b`,
 /// `pkg`, `pkg.a` and `pkg.b`, since `a` may be a module. Lines anywhere (imports inside
 /// functions too, and lines inside strings, which cost only order).
 pub(crate) fn imported_modules(text: &str, module: &str, is_package: bool) -> Vec<String> {
@@ -22,7 +22,12 @@ pub(crate) fn imported_modules(text: &str, module: &str, is_package: bool) -> Ve
             let Some((from, names)) = rest.split_once(" import ") else {
                 continue;
             };
-            let from = absolute(from.trim(), module, is_package);
+            let from = from.trim();
+            let dotted = from.trim_start_matches('.');
+            if !dotted.is_empty() && !dotted.split('.').all(is_identifier) {
+                continue;
+            }
+            let from = crate::python::absolute_module(from, module, is_package);
             if from.is_empty() {
                 continue;
             }
@@ -67,32 +72,6 @@ fn is_identifier(word: &str) -> bool {
         && word.chars().all(|c| c.is_alphanumeric() || c == '_')
         && !word.starts_with(|c: char| c.is_ascii_digit())
         && word != "import"
-}
-
-/// `..db` from `pkg.sub.tools` is `pkg.db`; an absolute name is itself; empty when the dots
-/// climb above the top package or the name is not a dotted name.
-fn absolute(name: &str, module: &str, is_package: bool) -> String {
-    let dots = name.chars().take_while(|&c| c == '.').count();
-    let rest = &name[dots..];
-    if !rest.is_empty() && !rest.split('.').all(is_identifier) {
-        return String::new();
-    }
-    if dots == 0 {
-        return rest.to_string();
-    }
-    let mut package: Vec<&str> = module.split('.').filter(|p| !p.is_empty()).collect();
-    if !is_package && package.pop().is_none() {
-        return String::new();
-    }
-    for _ in 1..dots {
-        if package.pop().is_none() {
-            return String::new();
-        }
-    }
-    if !rest.is_empty() {
-        package.push(rest);
-    }
-    package.join(".")
 }
 
 /// `files` in waves: a file's wave is one more than the latest wave of the files it imports

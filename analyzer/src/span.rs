@@ -51,6 +51,11 @@ pub(crate) fn line_starts(text: &str) -> Vec<usize> {
     starts
 }
 
+/// The 1-based line of `offset`, given where each line starts ([`line_starts`]).
+pub(crate) fn line_at(line_starts: &[usize], offset: u32) -> u32 {
+    line_starts.partition_point(|&s| s <= offset as usize) as u32
+}
+
 /// Maps byte offsets of one text to lines and columns.
 pub struct LineIndex<'a> {
     text: &'a str,
@@ -67,12 +72,12 @@ impl<'a> LineIndex<'a> {
 
     /// The line and column of a byte offset; offsets past the end clamp to the end.
     pub fn line_col(&self, offset: u32) -> LineCol {
+        let line = line_at(&self.line_starts, offset);
         let offset = (offset as usize).min(self.text.len());
-        let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
-        let start = self.line_starts[line];
+        let start = self.line_starts[line as usize - 1];
         let prefix = self.text.get(start..offset).unwrap_or("");
         LineCol {
-            line: line as u32 + 1,
+            line,
             column: prefix.chars().count() as u32 + 1,
         }
     }

@@ -387,6 +387,28 @@ fn connection_like(attr: &str) -> bool {
 pub(crate) const CONN_PARTS: &[&str] = &["conn", "session"];
 pub(crate) const CONN_WORDS: &[&str] = &["db", "cnx", "con", "client"];
 
+/// `from .db import x` in `pkg/tools.py` imports from `pkg.db`: relative module names made
+/// absolute against the importing file's module path (a package, `pkg/__init__.py`, is its own
+/// package). Also how the project step orders its first round (`order.rs`).
+pub(crate) fn absolute_module(m: &str, module: &str, is_package: bool) -> String {
+    let dots = m.chars().take_while(|&c| c == '.').count();
+    if dots == 0 {
+        return m.to_string();
+    }
+    let mut package: Vec<&str> = module.split('.').filter(|p| !p.is_empty()).collect();
+    if !is_package {
+        package.pop();
+    }
+    for _ in 1..dots {
+        package.pop();
+    }
+    let rest = &m[dots..];
+    if !rest.is_empty() {
+        package.push(rest);
+    }
+    package.join(".")
+}
+
 /// A lowered function, summarised.
 enum Outcome {
     Done(Box<(FunctionSummary, UserSummary)>),
@@ -719,25 +741,8 @@ impl<'t> FileCtx<'t> {
         }
     }
 
-    /// `from .db import x` in `pkg/tools.py` imports from `pkg.db`: relative module names made
-    /// absolute against this file's module path (`pkg/__init__.py` is its own package).
     fn absolute_module(&self, m: &str) -> String {
-        let dots = m.chars().take_while(|&c| c == '.').count();
-        if dots == 0 {
-            return m.to_string();
-        }
-        let mut package: Vec<&str> = self.module.split('.').filter(|p| !p.is_empty()).collect();
-        if !self.path.ends_with("__init__.py") {
-            package.pop();
-        }
-        for _ in 1..dots {
-            package.pop();
-        }
-        let rest = &m[dots..];
-        if !rest.is_empty() {
-            package.push(rest);
-        }
-        package.join(".")
+        absolute_module(m, self.module, self.path.ends_with("__init__.py"))
     }
 
     /// Resolves a dotted expression (`pg.pool.ThreadedConnectionPool`) through the imports.
@@ -901,7 +906,7 @@ impl<'t> FileCtx<'t> {
         let starts = self
             .line_starts
             .get_or_init(|| crate::span::line_starts(self.text));
-        let line = starts.partition_point(|&s| s <= at.start as usize);
+        let line = crate::span::line_at(starts, at.start);
         if self.path.is_empty() {
             format!("`{name}` (line {line})")
         } else {
