@@ -756,10 +756,7 @@ fn analyse_files(
             None => todo.push(i),
         }
     }
-    // Largest first, and handed out one by one: the last file to finish holds the other cores
-    // up, so it had better be a small one (rayon would otherwise split the list in halves,
-    // one of them all the large files). The dense tree 12% faster, SQLAlchemy 2%.
-    todo.sort_by_key(|&i| std::cmp::Reverse(files[i].text.len()));
+    largest_first(files, &mut todo);
     let fresh: Vec<(usize, Analysed)> = todo
         .par_iter()
         .with_max_len(1)
@@ -774,6 +771,14 @@ fn analyse_files(
     }
     done.extend(fresh);
     done
+}
+
+/// Orders files largest first, to be handed to the cores one by one (`with_max_len(1)`): the
+/// last file to finish holds the other cores up, so it had better be a small one (rayon would
+/// otherwise split the list in halves, one of them all the large files). The dense tree 12%
+/// faster, SQLAlchemy 2%, the Rust tree 3%.
+pub(crate) fn largest_first(files: &[SourceFile], which: &mut [usize]) {
+    which.sort_by_key(|&i| std::cmp::Reverse(files[i].text.len()));
 }
 
 /// Of several candidates, the one whose qualified name shares the longest leading module path

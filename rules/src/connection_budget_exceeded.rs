@@ -108,14 +108,7 @@ impl Rule for ConnectionBudgetExceeded {
         for (database, mut terms) in by_database {
             // In the order of the paths, not of the files as given: ties in the sum (and the
             // sum itself, for a few pools) read the same whichever order the caller had.
-            terms.sort_by(|a, b| {
-                (a.path, a.pool.span.start, a.pool.span.end, a.file).cmp(&(
-                    b.path,
-                    b.pool.span.start,
-                    b.pool.span.end,
-                    b.file,
-                ))
-            });
+            terms.sort_by_key(|t| (t.path, t.pool.span.start, t.pool.span.end, t.file));
             let per_process: u64 = terms
                 .iter()
                 .map(|t| t.max.saturating_mul(t.copies))

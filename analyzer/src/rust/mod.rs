@@ -125,9 +125,8 @@ fn fixed_point(
 ) {
     use rayon::prelude::*;
     let analyse = |round: &mut Vec<InCrate>, which: &[usize], ext: &Exports| {
-        // Largest first, one by one (as the Python project step does).
         let mut which = which.to_vec();
-        which.sort_by_key(|&i| std::cmp::Reverse(files[i].text.len()));
+        crate::project::largest_first(files, &mut which);
         let done: Vec<(usize, InCrate)> = which
             .par_iter()
             .with_max_len(1)
