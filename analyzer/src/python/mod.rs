@@ -204,7 +204,11 @@ fn analyze_inner(
         let Some(name) = pools::factory_name(pool) else {
             continue;
         };
-        let Some(unit) = ctx.units.iter().find(|u| u.name == pool.function) else {
+        // The definition that builds it: not an `@overload` stub of the same name before it.
+        let Some(unit) = ctx.units.iter().find(|u| {
+            u.name == pool.function
+                && (u.node.start_byte()..u.node.end_byte()).contains(&(pool.span.start as usize))
+        }) else {
             continue;
         };
         let entry = summaries.entry(name.to_string()).or_default();
