@@ -317,7 +317,8 @@ pub fn solve(cfg: &Cfg, acq: AcqId) -> AcqOutcome {
     out
 }
 
-fn bit(v: VarId) -> u64 {
+/// A variable's bit in an alias set (variables past [`MAX_VARS`] share bits).
+pub(crate) fn bit(v: VarId) -> u64 {
     1u64 << (v as usize % MAX_VARS)
 }
 

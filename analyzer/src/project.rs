@@ -98,8 +98,9 @@ pub(crate) struct Linking {
     /// Names other files import from this one, which were analysed whatever they contain.
     pub demanded: Vec<String>,
     /// The imported functions (as paths, `app.db.give_back`) that the lowered functions call
-    /// with an argument that may be a connection (a name, an attribute of `self`, a call's
-    /// result): what this file, if it holds connections, demands of other files.
+    /// with an argument that may be a connection (a temporary or a pending acquisition, or a
+    /// variable that some binding of the function's graph makes an alias of an acquisition or
+    /// a parameter): what this file, if it holds connections, demands of other files.
     pub handed_to: Vec<String>,
     /// The functions (qualified in the file) and classes that were analysed.
     pub lowered: Vec<String>,
@@ -1015,6 +1016,57 @@ mod project_tests {
             keep: stores params [0]
             keep_kw: stores params [0]
             keep_attr: stores params [0]
+        "#]]
+        .assert_eq(&dump(&files));
+    }
+
+    /// What a callee does with a variable matters only if the variable may hold a connection:
+    /// bound from an acquisition (directly or through other names) or a parameter. `tables`,
+    /// bound from a call that returns nothing tracked, never holds one, so `keep_plain`, handed
+    /// only `tables`, is not analysed (SQLAlchemy's test modules hand `map_imperatively` and
+    /// `eq_` such names: demanding them re-analysed about 90 files for nothing).
+    #[test]
+    fn a_variable_that_never_holds_a_connection_demands_nothing() {
+        let files = [
+            SourceFile {
+                path: "app/main.py",
+                text: "import psycopg2\nfrom app.lib import keep_chain, keep_param, keep_plain\n\n\ndef run(users):\n    conn = psycopg2.connect(\"\")\n    alias = conn\n    other = alias\n    keep_chain(other)\n    tables = get_tables()\n    keep_plain(tables)\n    keep_param(users)\n",
+            },
+            SourceFile {
+                path: "app/lib.py",
+                text: "_kept = []\n\n\ndef keep_chain(conn):\n    _kept.append(conn)\n\n\ndef keep_param(conn):\n    _kept.append(conn)\n\n\ndef keep_plain(conn):\n    _kept.append(conn)\n",
+            },
+        ];
+        expect![[r#"
+            == app/main.py
+            run: stores params [0]
+              psycopg2.connect() line 6 [stored]
+            == app/lib.py
+            keep_chain: stores params [0]
+            keep_param: stores params [0]
+        "#]]
+        .assert_eq(&dump(&files));
+    }
+
+    /// A pool factory's summary points at the definition that builds the pool, not at an
+    /// `@overload` stub of the same name before it (SQLAlchemy's `testing_engine`).
+    #[test]
+    fn a_pool_factory_after_overload_stubs_is_named_at_its_definition() {
+        let files = [
+            SourceFile {
+                path: "app/engines.py",
+                text: "import typing\nfrom sqlalchemy import create_engine\n\n\n@typing.overload\ndef make_engine() -> int: ...\n\n\ndef make_engine():\n    return create_engine(\"postgresql://\", pool_size=5)\n",
+            },
+            SourceFile {
+                path: "app/main.py",
+                text: "from app.engines import make_engine\n\n\ndef handler():\n    engine = make_engine()\n    return engine\n",
+            },
+        ];
+        expect![[r#"
+            == app/engines.py
+            pool create_engine() line 10 in make_engine: SQLAlchemy PostgreSQL, max 15 (`pool_size=5` + `max_overflow` not set: 10), Factory
+            == app/main.py
+            pool make_engine() via `make_engine` (app/engines.py:9) line 5 in handler -> engine: SQLAlchemy PostgreSQL, max unknown, Factory
         "#]]
         .assert_eq(&dump(&files));
     }

@@ -54,6 +54,7 @@ pub(crate) fn lower(
         probes: FxHashMap::default(),
         acquired_into: Vec::new(),
         params_into: Vec::new(),
+        handed: Vec::new(),
     };
     let body = if unit.is_module {
         Some(unit.node)
@@ -74,6 +75,7 @@ pub(crate) fn lower(
     if let Some(c) = l.cur {
         l.cfg.link(c, NORMAL_EXIT, EdgeKind::Normal);
     }
+    l.record_handed();
     if let Some(at) = l.too_deep {
         return Lowered::TooDeep(at);
     }
@@ -267,6 +269,19 @@ struct Lower<'a, 't> {
     params_into: Vec<(usize, String)>,
     /// `ExitStack`s bound to local names, with the exits registered on them so far.
     stacks: Vec<(&'t str, Vec<Effect>)>,
+    /// Calls to imported functions with arguments other than plain values, as
+    /// [`Handed`]: what [`FileCtx::handed_to`] gets once the whole function is lowered.
+    handed: Vec<Handed>,
+}
+
+/// A call to an imported function (its path) that hands it a variable or something more.
+struct Handed {
+    path: String,
+    /// Some argument is not a plain variable (a temporary, an acquisition not yet entered, a
+    /// sequence): the call counts whatever the variables hold.
+    always: bool,
+    /// The variables handed, as the flow's alias bits.
+    vars: u64,
 }
 
 impl<'a, 't> Lower<'a, 't> {
@@ -590,6 +605,47 @@ impl<'a, 't> Lower<'a, 't> {
         }
         let text = self.text(node);
         (!text.contains(char::is_whitespace)).then_some(text)
+    }
+
+    /// Hands [`FileCtx::handed_to`] the imported functions this function calls with something
+    /// that may hold a connection. A variable may hold one only if some `Bind` of the graph
+    /// makes it an alias of an acquisition (a parameter's included), directly or through other
+    /// variables, which is the only way the flow gives a variable an alias: what a callee does
+    /// with a variable that never holds one (`users = self.tables.users`) changes nothing, so
+    /// its summary is not demanded for it. A function too deep to analyse keeps every call.
+    fn record_handed(&mut self) {
+        let mut may_hold = 0u64;
+        if self.too_deep.is_none() {
+            loop {
+                let before = may_hold;
+                for node in &self.cfg.nodes {
+                    if let Effect::Bind {
+                        dst,
+                        src: Some(src),
+                    } = node.effect
+                    {
+                        let holds = match src {
+                            Operand::Temp(_) => true,
+                            Operand::Var(x) => may_hold & flow::bit(x) != 0,
+                        };
+                        if holds {
+                            may_hold |= flow::bit(dst);
+                        }
+                    }
+                }
+                if may_hold == before {
+                    break;
+                }
+            }
+        } else {
+            may_hold = u64::MAX;
+        }
+        let mut handed_to = self.ctx.handed_to.borrow_mut();
+        for h in self.handed.drain(..) {
+            if h.always || h.vars & may_hold != 0 {
+                handed_to.push(h.path);
+            }
+        }
     }
 
     /// Whether a parameter's pseudo-acquisition meets any release or store: otherwise solving
@@ -1915,7 +1971,19 @@ impl<'a, 't> Lower<'a, 't> {
         if let Some(path) = &path {
             if args.iter().any(|(_, v, _)| !matches!(v, Value::Other)) && self.imported_callee(func)
             {
-                self.ctx.handed_to.borrow_mut().push(path.clone());
+                let mut handed = Handed {
+                    path: path.clone(),
+                    always: false,
+                    vars: 0,
+                };
+                for (_, v, _) in &args {
+                    match v {
+                        Value::Other => {}
+                        Value::Var(x) => handed.vars |= flow::bit(*x),
+                        _ => handed.always = true,
+                    }
+                }
+                self.handed.push(handed);
             }
         }
         let callee_name = method.unwrap_or_else(|| self.text(func));
