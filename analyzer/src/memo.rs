@@ -4,7 +4,9 @@
 //! functions, the names other files demand of it, and the answers to the lookups it made into
 //! other files' summaries, which [`Linking::seen`] records. A remembered analysis is therefore
 //! valid for a new run when the first four are equal (they make up the key) and every recorded
-//! lookup still gets the same answer: a *verifying trace*. The project step asks the memo before
+//! lookup still gets the same answer, or one that cannot change the analysis (see
+//! `Externals::answer_changed`: a callee that now keeps or releases arguments the file never
+//! hands it a connection in): a *verifying trace*. The project step asks the memo before
 //! it analyses a file in any round, so a run over an unchanged tree replays every round from
 //! memory and agrees with a cold run by construction, and a run after an edit re-analyses only
 //! the files whose inputs really changed.
@@ -22,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::project::{Analysed, Declarations, Externals};
 
 /// Bumped whenever the meaning of remembered data changes without a version change.
-const FORMAT: u32 = 4;
+const FORMAT: u32 = 5;
 
 /// What identifies the inputs of one file's analysis, apart from other files' summaries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -160,7 +162,7 @@ impl Memo {
     }
 
     /// A remembered analysis of the file with this key that asked for nothing `ext` now
-    /// answers differently, with the same demanded names.
+    /// answers differently in a way that matters to it, with the same demanded names.
     pub(crate) fn recall(
         &mut self,
         key: FileKey,
@@ -176,7 +178,7 @@ impl Memo {
                     .1
                     .seen
                     .iter()
-                    .all(|(k, before)| !ext.changed(k, before, module))
+                    .all(|(k, before)| !ext.answer_changed(k, before, &run.result.1, module))
         })?;
         found.used = generation;
         self.stats.reused += 1;

@@ -102,6 +102,10 @@ pub(crate) struct Linking {
     /// variable that some binding of the function's graph makes an alias of an acquisition or
     /// a parameter): what this file, if it holds connections, demands of other files.
     pub handed_to: Vec<String>,
+    /// Sorted: the lookup keys (as in `seen`) of every function the lowered functions call
+    /// with something that may hold a connection, imported or not. A change in what another
+    /// function does with its arguments matters to this file only if its key is here.
+    pub handed_keys: Vec<String>,
     /// The functions (qualified in the file) and classes that were analysed.
     pub lowered: Vec<String>,
     /// Every method the file defines (`Class.method`), summarised or not: whether a method name
@@ -429,19 +433,58 @@ impl Externals {
         }
     }
 
-    /// Whether a lookup key (as recorded in [`Linking::seen`]) now returns something else.
-    pub(crate) fn changed(&self, key: &str, before: &Option<Arc<UserSummary>>, from: &str) -> bool {
+    /// Whether a lookup that file `link` made (as recorded in [`Linking::seen`]) now gets an
+    /// answer that could change the file's analysis: another summary, unless the two differ
+    /// only in what the function does with its arguments ([`only_argument_facts_differ`]) and
+    /// the file hands the function nothing that may hold a connection
+    /// ([`Linking::handed_keys`]). Releasing or keeping a variable that is never an alias of
+    /// an acquisition changes no state of the flow. An imported name whose summary appears or
+    /// disappears always counts: it decides which of the file's functions are lowered.
+    pub(crate) fn answer_changed(
+        &self,
+        key: &str,
+        before: &Option<Arc<UserSummary>>,
+        link: &Linking,
+        from: &str,
+    ) -> bool {
         let now = match key.strip_prefix("method:") {
             Some(m) => self.lookup_method(m, from),
             None => self.lookup(key, from),
         };
-        match (now, before) {
+        let differs = match (now, before) {
             // The same summary, shared: no need to compare its contents.
             (Some(a), Some(b)) => !Arc::ptr_eq(a, b) && a != b,
             (None, None) => false,
             _ => true,
+        };
+        if !differs {
+            return false;
         }
+        let presence_matters =
+            now.is_some() != before.is_some() && link.imports.iter().any(|(_, path)| path == key);
+        presence_matters
+            || !only_argument_facts_differ(before.as_deref(), now.map(|s| &**s))
+            || link
+                .handed_keys
+                .binary_search_by(|k| k.as_str().cmp(key))
+                .is_ok()
     }
+}
+
+/// Whether two answers to a lookup (no summary counting as an empty one) differ only in the
+/// parameters the function releases or keeps: everything else a caller's analysis reads of a
+/// summary is equal (where it is defined only matters when it returns a connection or builds a
+/// pool).
+fn only_argument_facts_differ(before: Option<&UserSummary>, now: Option<&UserSummary>) -> bool {
+    let empty = UserSummary::default();
+    let (a, b) = (before.unwrap_or(&empty), now.unwrap_or(&empty));
+    a.returns == b.returns
+        && a.pool == b.pool
+        && a.releases_attrs == b.releases_attrs
+        && a.acquired_into == b.acquired_into
+        && a.params_into == b.params_into
+        && a.acquires_from == b.acquires_from
+        && ((a.returns.is_none() && a.pool.is_none()) || a.origin == b.origin)
 }
 
 /// The dotted module path of a file: `src/pkg/db.py` -> `src.pkg.db`, `pkg/__init__.py` -> `pkg`.
@@ -690,10 +733,9 @@ fn fixed_point(
                 demands[i]
                     .iter()
                     .any(|d| !link.demanded.contains(d) && !link.lowered.contains(d))
-                    || link
-                        .seen
-                        .iter()
-                        .any(|(k, before)| may_change(k) && ext.changed(k, before, &modules[i]))
+                    || link.seen.iter().any(|(k, before)| {
+                        may_change(k) && ext.answer_changed(k, before, link, &modules[i])
+                    })
                     || link.imports.iter().any(|(_, path)| {
                         may_change(path)
                             && !link.seen.iter().any(|(k, _)| k == path)
@@ -1426,6 +1468,60 @@ def raw(adapter):
         // The leak two files away is found.
         let dump = results[0].dump(handlers);
         assert!(dump.contains("open_session() line 5"), "{dump}");
+    }
+
+    /// A file is not analysed again when a function it calls changes only in what it does
+    /// with its arguments and the file hands it nothing that may hold a connection (SQLAlchemy:
+    /// 40 test modules handing `map_imperatively` a class and a table); a file handing it a
+    /// connection is, and a memo replays both.
+    #[test]
+    fn a_change_in_argument_facts_reaches_only_the_files_that_hand_a_connection() {
+        let plain = "import psycopg2\n\n\ndef setup(registry, tables):\n    conn = psycopg2.connect(\"\")\n    conn.close()\n    users = tables.users\n    registry.map_imperatively(User, users)\n";
+        let handing = "import psycopg2\n\n\ndef run(registry):\n    conn = psycopg2.connect(\"\")\n    registry.map_imperatively(None, conn)\n";
+        let registry = "import psycopg2\n\n_mapped = []\n\n\nclass Registry:\n    def __init__(self):\n        self.conn = psycopg2.connect(\"\")\n\n    def map_imperatively(self, cls, table):\n        _mapped.append(table)\n";
+        let files = [
+            SourceFile {
+                path: "app/plain.py",
+                text: plain,
+            },
+            SourceFile {
+                path: "app/handing.py",
+                text: handing,
+            },
+            SourceFile {
+                path: "app/registry.py",
+                text: registry,
+            },
+        ];
+        let mut memo = Memo::new();
+        let results = analyze_project_prefiltered(
+            Language::Python,
+            &files,
+            &Declarations::default(),
+            &mut memo,
+            false,
+        );
+        // Each file once, and `handing.py` again once `map_imperatively` keeps its argument.
+        assert_eq!(memo.stats().analysed, 4);
+        expect![[r#"
+            setup
+              psycopg2.connect() line 5
+            run
+              psycopg2.connect() line 5 [stored]
+            Registry.__init__
+              psycopg2.connect() line 8 [stored]
+            Registry.map_imperatively: stores params [1]
+        "#]]
+        .assert_eq(&dumps(&files, &results).concat());
+        let again = analyze_project_prefiltered(
+            Language::Python,
+            &files,
+            &Declarations::default(),
+            &mut memo,
+            false,
+        );
+        assert_eq!((memo.stats().analysed, memo.stats().reused), (0, 4));
+        assert_eq!(dumps(&files, &again), dumps(&files, &results));
     }
 
     #[test]

@@ -269,14 +269,19 @@ struct Lower<'a, 't> {
     params_into: Vec<(usize, String)>,
     /// `ExitStack`s bound to local names, with the exits registered on them so far.
     stacks: Vec<(&'t str, Vec<Effect>)>,
-    /// Calls to imported functions with arguments other than plain values, as
-    /// [`Handed`]: what [`FileCtx::handed_to`] gets once the whole function is lowered.
+    /// Calls with arguments other than plain values, as [`Handed`]: what
+    /// [`FileCtx::handed_to`] and [`FileCtx::handed_keys`] get once the whole function is
+    /// lowered.
     handed: Vec<Handed>,
 }
 
-/// A call to an imported function (its path) that hands it a variable or something more.
+/// A call that hands its callee a variable or something more.
 struct Handed {
-    path: String,
+    /// The callee's path when it is named through an import (what the file demands).
+    imported: Option<String>,
+    /// Every key a lookup of the callee's summary can be recorded under (its resolved path,
+    /// `method:<name>`).
+    keys: Vec<String>,
     /// Some argument is not a plain variable (a temporary, an acquisition not yet entered, a
     /// sequence): the call counts whatever the variables hold.
     always: bool,
@@ -608,11 +613,13 @@ impl<'a, 't> Lower<'a, 't> {
     }
 
     /// Hands [`FileCtx::handed_to`] the imported functions this function calls with something
-    /// that may hold a connection. A variable may hold one only if some `Bind` of the graph
-    /// makes it an alias of an acquisition (a parameter's included), directly or through other
-    /// variables, which is the only way the flow gives a variable an alias: what a callee does
-    /// with a variable that never holds one (`users = self.tables.users`) changes nothing, so
-    /// its summary is not demanded for it. A function too deep to analyse keeps every call.
+    /// that may hold a connection, and [`FileCtx::handed_keys`] the lookup keys of every such
+    /// callee. A variable may hold one only if some `Bind` of the graph makes it an alias of an
+    /// acquisition (a parameter's included), directly or through other variables, which is the
+    /// only way the flow gives a variable an alias: what a callee does with a variable that
+    /// never holds one (`users = self.tables.users`) changes nothing, so its summary is not
+    /// demanded for it, and a change in what it does with its arguments does not make this
+    /// file stale. A function too deep to analyse keeps every call.
     fn record_handed(&mut self) {
         let mut may_hold = 0u64;
         if self.too_deep.is_none() {
@@ -641,9 +648,11 @@ impl<'a, 't> Lower<'a, 't> {
             may_hold = u64::MAX;
         }
         let mut handed_to = self.ctx.handed_to.borrow_mut();
+        let mut handed_keys = self.ctx.handed_keys.borrow_mut();
         for h in self.handed.drain(..) {
             if h.always || h.vars & may_hold != 0 {
-                handed_to.push(h.path);
+                handed_to.extend(h.imported);
+                handed_keys.extend(h.keys);
             }
         }
     }
@@ -1968,23 +1977,24 @@ impl<'a, 't> Lower<'a, 't> {
         let path = self.ctx.resolve(func);
         // Recorded before any of the ways below of handling the call, whatever the callee's
         // summary says (which may change between rounds).
-        if let Some(path) = &path {
-            if args.iter().any(|(_, v, _)| !matches!(v, Value::Other)) && self.imported_callee(func)
-            {
-                let mut handed = Handed {
-                    path: path.clone(),
-                    always: false,
-                    vars: 0,
-                };
-                for (_, v, _) in &args {
-                    match v {
-                        Value::Other => {}
-                        Value::Var(x) => handed.vars |= flow::bit(*x),
-                        _ => handed.always = true,
-                    }
-                }
-                self.handed.push(handed);
+        if args.iter().any(|(_, v, _)| !matches!(v, Value::Other)) {
+            let mut handed = Handed {
+                imported: path.clone().filter(|_| self.imported_callee(func)),
+                keys: path.iter().cloned().collect(),
+                always: false,
+                vars: 0,
+            };
+            if let Some(m) = method {
+                handed.keys.push(format!("method:{m}"));
             }
+            for (_, v, _) in &args {
+                match v {
+                    Value::Other => {}
+                    Value::Var(x) => handed.vars |= flow::bit(*x),
+                    _ => handed.always = true,
+                }
+            }
+            self.handed.push(handed);
         }
         let callee_name = method.unwrap_or_else(|| self.text(func));
 

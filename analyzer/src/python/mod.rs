@@ -244,6 +244,10 @@ fn analyze_inner(
     handed_to.sort();
     handed_to.dedup();
     link.handed_to = handed_to;
+    let mut handed_keys = ctx.handed_keys.take();
+    handed_keys.sort();
+    handed_keys.dedup();
+    link.handed_keys = handed_keys;
     link.methods = ctx
         .units
         .iter()
@@ -505,6 +509,8 @@ pub(crate) struct FileCtx<'t> {
     imported: FxHashMap<String, Option<Arc<UserSummary>>>,
     /// Imported functions that lowered functions call with a value that may be a connection.
     pub handed_to: std::cell::RefCell<Vec<String>>,
+    /// The lookup keys of every callee handed something that may hold a connection.
+    pub handed_keys: std::cell::RefCell<Vec<String>>,
     /// Where each line starts, built on first use by [`FileCtx::describe`].
     line_starts: std::cell::OnceCell<Vec<usize>>,
 }
@@ -534,6 +540,7 @@ impl<'t> FileCtx<'t> {
             imported: FxHashMap::default(),
             line_starts: std::cell::OnceCell::new(),
             handed_to: std::cell::RefCell::default(),
+            handed_keys: std::cell::RefCell::default(),
         };
         ctx.units.push(Unit {
             name: "<module>".into(),
