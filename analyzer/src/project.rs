@@ -1063,20 +1063,21 @@ mod project_tests {
     }
 
     /// What a callee does with a variable matters only if the variable may hold a connection:
-    /// bound from an acquisition (directly or through other names) or a parameter. `tables`,
-    /// bound from a call that returns nothing tracked, never holds one, so `keep_plain`, handed
-    /// only `tables`, is not analysed (SQLAlchemy's test modules hand `map_imperatively` and
+    /// bound from an acquisition (directly or through other names) or a parameter; a list or a
+    /// dictionary, only if a part may. `tables`, bound from a call that returns nothing
+    /// tracked, never holds one, so `keep_plain` and `keep_props`, handed only `tables` and a
+    /// dictionary of plain values, are not analysed (SQLAlchemy's test modules hand `map_imperatively` and
     /// `eq_` such names: demanding them re-analysed about 90 files for nothing).
     #[test]
     fn a_variable_that_never_holds_a_connection_demands_nothing() {
         let files = [
             SourceFile {
                 path: "app/main.py",
-                text: "import psycopg2\nfrom app.lib import keep_chain, keep_param, keep_plain\n\n\ndef run(users):\n    conn = psycopg2.connect(\"\")\n    alias = conn\n    other = alias\n    keep_chain(other)\n    tables = get_tables()\n    keep_plain(tables)\n    keep_param(users)\n",
+                text: "import psycopg2\nfrom app.lib import keep_chain, keep_dict, keep_param, keep_plain, keep_props\n\n\ndef run(users):\n    conn = psycopg2.connect(\"\")\n    alias = conn\n    other = alias\n    keep_chain(other)\n    tables = get_tables()\n    keep_plain(tables)\n    keep_param(users)\n    keep_props(tables, properties={\"bs\": relation(tables)})\n    keep_dict({\"c\": [conn]})\n",
             },
             SourceFile {
                 path: "app/lib.py",
-                text: "_kept = []\n\n\ndef keep_chain(conn):\n    _kept.append(conn)\n\n\ndef keep_param(conn):\n    _kept.append(conn)\n\n\ndef keep_plain(conn):\n    _kept.append(conn)\n",
+                text: "_kept = []\n\n\ndef keep_chain(conn):\n    _kept.append(conn)\n\n\ndef keep_param(conn):\n    _kept.append(conn)\n\n\ndef keep_plain(conn):\n    _kept.append(conn)\n\n\ndef keep_props(conn, properties):\n    _kept.append(conn)\n\n\ndef keep_dict(conn):\n    _kept.append(conn)\n",
             },
         ];
         expect![[r#"
@@ -1086,6 +1087,7 @@ mod project_tests {
             == app/lib.py
             keep_chain: stores params [0]
             keep_param: stores params [0]
+            keep_dict: stores params [0]
         "#]]
         .assert_eq(&dump(&files));
     }

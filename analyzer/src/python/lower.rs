@@ -282,11 +282,24 @@ struct Handed {
     /// Every key a lookup of the callee's summary can be recorded under (its resolved path,
     /// `method:<name>`).
     keys: Vec<String>,
-    /// Some argument is not a plain variable (a temporary, an acquisition not yet entered, a
-    /// sequence): the call counts whatever the variables hold.
+    /// Some argument is neither a variable nor a plain value (a temporary, an acquisition not
+    /// yet entered, a `closing()` wrapper): the call counts whatever the variables hold.
     always: bool,
     /// The variables handed, as the flow's alias bits.
     vars: u64,
+}
+
+impl Handed {
+    /// Notes an argument: a sequence or a dictionary counts by its parts (`properties={"bs":
+    /// relationship(B)}` hands nothing that may hold a connection).
+    fn add(&mut self, v: &Value) {
+        match v {
+            Value::Other => {}
+            Value::Var(x) => self.vars |= flow::bit(*x),
+            Value::Seq(items) => items.iter().for_each(|item| self.add(item)),
+            Value::Temp(_) | Value::Pending(_) | Value::Closing(_) => self.always = true,
+        }
+    }
 }
 
 impl<'a, 't> Lower<'a, 't> {
@@ -1988,11 +2001,7 @@ impl<'a, 't> Lower<'a, 't> {
                 handed.keys.push(format!("method:{m}"));
             }
             for (_, v, _) in &args {
-                match v {
-                    Value::Other => {}
-                    Value::Var(x) => handed.vars |= flow::bit(*x),
-                    _ => handed.always = true,
-                }
+                handed.add(v);
             }
             self.handed.push(handed);
         }
