@@ -102,10 +102,10 @@ pub(crate) struct Linking {
     /// variable that some binding of the function's graph makes an alias of an acquisition or
     /// a parameter): what this file, if it holds connections, demands of other files.
     pub handed_to: Vec<String>,
-    /// Sorted: the lookup keys (as in `seen`) of every function the lowered functions call
+    /// Sorted positions in `seen` of the lookups of every function the lowered functions call
     /// with something that may hold a connection, imported or not. A change in what another
-    /// function does with its arguments matters to this file only if its key is here.
-    pub handed_keys: Vec<String>,
+    /// function does with its arguments matters to this file only if its lookup is here.
+    pub handed_seen: Vec<u32>,
     /// The functions (qualified in the file) and classes that were analysed.
     pub lowered: Vec<String>,
     /// Every method the file defines (`Class.method`), summarised or not: whether a method name
@@ -433,20 +433,17 @@ impl Externals {
         }
     }
 
-    /// Whether a lookup that file `link` made (as recorded in [`Linking::seen`]) now gets an
-    /// answer that could change the file's analysis: another summary, unless the two differ
-    /// only in what the function does with its arguments ([`only_argument_facts_differ`]) and
-    /// the file hands the function nothing that may hold a connection
-    /// ([`Linking::handed_keys`]). Releasing or keeping a variable that is never an alias of
-    /// an acquisition changes no state of the flow. An imported name whose summary appears or
-    /// disappears always counts: it decides which of the file's functions are lowered.
-    pub(crate) fn answer_changed(
-        &self,
-        key: &str,
-        before: &Option<Arc<UserSummary>>,
-        link: &Linking,
-        from: &str,
-    ) -> bool {
+    /// Whether lookup `at` of a file's [`Linking::seen`] now gets an answer that could change
+    /// the file's analysis: another summary, unless the two differ only in what the function
+    /// does with its arguments ([`only_argument_facts_differ`]) and the file hands the function
+    /// nothing that may hold a connection ([`Linking::handed_seen`]). Releasing or keeping a
+    /// variable that is never an alias of an acquisition changes no state of the flow. An
+    /// imported name whose summary appears or disappears always counts: it decides which of
+    /// the file's functions are lowered.
+    pub(crate) fn answer_changed(&self, link: &Linking, at: usize, from: &str) -> bool {
+        let Some((key, before)) = link.seen.get(at) else {
+            return false;
+        };
         let now = match key.strip_prefix("method:") {
             Some(m) => self.lookup_method(m, from),
             None => self.lookup(key, from),
@@ -464,10 +461,7 @@ impl Externals {
             now.is_some() != before.is_some() && link.imports.iter().any(|(_, path)| path == key);
         presence_matters
             || !only_argument_facts_differ(before.as_deref(), now.map(|s| &**s))
-            || link
-                .handed_keys
-                .binary_search_by(|k| k.as_str().cmp(key))
-                .is_ok()
+            || link.handed_seen.binary_search(&(at as u32)).is_ok()
     }
 }
 
@@ -733,8 +727,8 @@ fn fixed_point(
                 demands[i]
                     .iter()
                     .any(|d| !link.demanded.contains(d) && !link.lowered.contains(d))
-                    || link.seen.iter().any(|(k, before)| {
-                        may_change(k) && ext.answer_changed(k, before, link, &modules[i])
+                    || link.seen.iter().enumerate().any(|(at, (k, _))| {
+                        may_change(k) && ext.answer_changed(link, at, &modules[i])
                     })
                     || link.imports.iter().any(|(_, path)| {
                         may_change(path)

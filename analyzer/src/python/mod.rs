@@ -245,9 +245,10 @@ fn analyze_inner(
     handed_to.dedup();
     link.handed_to = handed_to;
     let mut handed_keys = ctx.handed_keys.take();
-    handed_keys.sort();
-    handed_keys.dedup();
-    link.handed_keys = handed_keys;
+    handed_keys.sort_unstable();
+    link.handed_seen = (0..link.seen.len() as u32)
+        .filter(|&i| handed_keys.binary_search(&link.seen[i as usize].0).is_ok())
+        .collect();
     link.methods = ctx
         .units
         .iter()
