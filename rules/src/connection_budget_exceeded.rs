@@ -174,6 +174,12 @@ impl Rule for ConnectionBudgetExceeded {
                 .collect::<Vec<_>>()
                 .join("; ");
             let parts = tail(parts);
+            // The terms of each file, in the terms' order: a file's findings name its other
+            // pools (grouped first: a dense tree has thousands of pools in one sum).
+            let mut of_file: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+            for (i, term) in terms.iter().enumerate() {
+                of_file.entry(term.file).or_default().push(i);
+            }
             for (i, term) in terms.iter().enumerate() {
                 let mut finding = pool_finding(
                     &Self::META,
@@ -187,8 +193,9 @@ impl Rule for ConnectionBudgetExceeded {
                          configuration"
                     ),
                 );
-                for (j, other) in terms.iter().enumerate() {
-                    if j != i && other.file == term.file {
+                for &j in of_file.get(&term.file).map_or(&[][..], Vec::as_slice) {
+                    if j != i {
+                        let other = &terms[j];
                         finding.labels.push(Label {
                             span: other.pool.span,
                             message: format!("also counted: up to {} connections", other.max),
