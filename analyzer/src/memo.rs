@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::project::{Analysed, Declarations, Externals};
 
 /// Bumped whenever the meaning of remembered data changes without a version change.
-const FORMAT: u32 = 5;
+const FORMAT: u32 = 6;
 
 /// What identifies the inputs of one file's analysis, apart from other files' summaries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

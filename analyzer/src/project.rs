@@ -117,6 +117,12 @@ pub(crate) struct Linking {
 /// (never copied).
 pub(crate) type Analysed = Arc<(FileAnalysis, Linking)>;
 
+/// The (file, position) pairs under one key of the index: most keys name one export (the
+/// longer dotted paths), so one is kept inline.
+type Entries = smallvec::SmallVec<[(u32, u32); 1]>;
+/// A file's index entries, exports and methods: (key hash, position).
+type IndexKeys = (Vec<(u64, u32)>, Vec<(u64, u32)>);
+
 /// Summaries of the other files, as one file's analysis sees them.
 ///
 /// The index points into the analyses themselves (shared, never copied): an export is found by
@@ -132,9 +138,9 @@ pub(crate) struct Externals {
     /// Hash of each key that can name an export (`app.db.get_db`, `db.get_db`; see
     /// [`lookup_keys`]) -> (file, index in its exports): a lookup finds only the exports whose
     /// qualified name ends with its path, even where many files export the same name.
-    exports: FxHashMap<u64, Vec<(u32, u32)>>,
+    exports: FxHashMap<u64, Entries>,
     /// Hash of a method's name -> (file, index in its `methods`).
-    methods: FxHashMap<u64, Vec<(u32, u32)>>,
+    methods: FxHashMap<u64, Entries>,
     /// Declared functions: dotted suffixes of the declared path -> declared paths.
     declared_by_suffix: FxHashMap<String, Vec<String>>,
     /// Declared functions (by path) and methods (by `<declared>.name`) -> summary.
@@ -219,18 +225,54 @@ impl Externals {
         ext.method_defs = method_defs.clone();
         ext.modules = modules.clone();
         ext.files = results.to_vec();
-        for file in 0..results.len() {
-            ext.index(file, true);
-        }
+        let all: Vec<usize> = (0..results.len()).collect();
+        ext.index_all(&all);
         ext
+    }
+
+    /// The index entries of file `file`'s exports and methods: (key hash, position).
+    fn keys_of(&self, file: usize) -> IndexKeys {
+        let link = &self.files[file].1;
+        let module = self.modules[file].as_str();
+        let mut exports = Vec::new();
+        if !module.is_empty() {
+            for (i, (name, _)) in link.exports.iter().enumerate() {
+                let qualified = format!("{module}.{name}");
+                for key in lookup_keys(&qualified, module.len()) {
+                    exports.push((word_hash(key), i as u32));
+                }
+            }
+        }
+        let methods = link
+            .methods
+            .iter()
+            .enumerate()
+            .map(|(i, method)| (word_hash(last_segment(method)), i as u32))
+            .collect();
+        (exports, methods)
+    }
+
+    /// Adds the exports and methods of files `which` (not yet in the index) to the index: the
+    /// keys are hashed in parallel, the table filled in order (on the dense tree, indexing one
+    /// file after another took a tenth of a second with the other core idle).
+    fn index_all(&mut self, which: &[usize]) {
+        let keyed: Vec<(usize, IndexKeys)> =
+            which.par_iter().map(|&f| (f, self.keys_of(f))).collect();
+        for (file, keys) in keyed {
+            self.apply(file, &keys, true);
+        }
     }
 
     /// Adds file `file`'s exports and methods to the index, or takes them out.
     fn index(&mut self, file: usize, add: bool) {
-        let link = &self.files[file].1;
+        let keys = self.keys_of(file);
+        self.apply(file, &keys, add);
+    }
+
+    fn apply(&mut self, file: usize, (exports, methods): &IndexKeys, add: bool) {
         let at = file as u32;
-        let update = |table: &mut FxHashMap<u64, Vec<(u32, u32)>>, key: u64, i: usize| {
-            let entry = (at, i as u32);
+        let update = |table: &mut FxHashMap<u64, Entries>, key: u64, i: u32| {
+            let entry = (at, i);
             if add {
                 let entries = table.entry(key).or_default();
                 // Two keys of one export colliding must not make it two candidates.
@@ -244,25 +286,21 @@ impl Externals {
                 }
             }
         };
-        let module = self.modules[file].as_str();
-        if !module.is_empty() {
-            for (i, (name, _)) in link.exports.iter().enumerate() {
-                let qualified = format!("{module}.{name}");
-                for key in lookup_keys(&qualified, module.len()) {
-                    update(&mut self.exports, word_hash(key), i);
-                }
-            }
+        for &(key, i) in exports {
+            update(&mut self.exports, key, i);
         }
-        for (i, method) in link.methods.iter().enumerate() {
-            update(&mut self.methods, word_hash(last_segment(method)), i);
+        for &(key, i) in methods {
+            update(&mut self.methods, key, i);
         }
     }
 
-    /// Adds file `file`'s first analysis (the file had none).
-    fn add(&mut self, file: usize, analysis: &Analysed) {
-        self.index(file, false);
-        self.files[file] = analysis.clone();
-        self.index(file, true);
+    /// Adds the first analyses of files that had none.
+    fn add(&mut self, analysed: &[(usize, Analysed)]) {
+        for (file, analysis) in analysed {
+            self.files[*file] = analysis.clone();
+        }
+        let which: Vec<usize> = analysed.iter().map(|(f, _)| *f).collect();
+        self.index_all(&which);
     }
 
     /// Replaces file `file`'s analysis by `after`, and adds to `affected` the last segments of
@@ -698,9 +736,10 @@ fn fixed_point(
             let mut ext = Externals::build(modules, &results, declared, method_defs);
             let no_demands = vec![Vec::new(); files.len()];
             for wave in first_waves(files, modules, by_module, &all, all.len() / 8) {
-                for (i, r) in analyse_files((files, modules, keys), memo, &wave, &ext, &no_demands)
-                {
-                    ext.add(i, &r);
+                let analysed =
+                    analyse_files((files, modules, keys), memo, &wave, &ext, &no_demands);
+                ext.add(&analysed);
+                for (i, r) in analysed {
                     results[i] = r;
                 }
             }
