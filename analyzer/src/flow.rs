@@ -6,6 +6,8 @@
 //! powerset of small abstract states (status, which local variables alias it, where the path
 //! came from), and reports how it stands at every exit.
 
+use smallvec::SmallVec;
+
 use crate::span::Span;
 use crate::tables::Handle;
 
@@ -219,7 +221,8 @@ pub struct AcqOutcome {
 pub fn solve(cfg: &Cfg, acq: AcqId) -> AcqOutcome {
     let n = cfg.nodes.len();
     let handle = &cfg.acquisitions[acq as usize].handle;
-    let mut input: Vec<Vec<State>> = vec![Vec::new(); n];
+    // Most nodes see one or two states: kept inline, so a solve allocates little.
+    let mut input: Vec<SmallVec<[State; 2]>> = vec![SmallVec::new(); n];
     let mut queued = vec![false; n];
     let mut work = vec![ENTRY];
     input[ENTRY as usize].push(State {
@@ -231,6 +234,8 @@ pub fn solve(cfg: &Cfg, acq: AcqId) -> AcqOutcome {
     let mut out = AcqOutcome::default();
     // Guards against pathological graphs: the lattice is finite, but keep a hard ceiling.
     let mut budget: usize = n.saturating_mul(64).max(10_000);
+    let mut states: Vec<State> = Vec::new();
+    let mut after: Vec<State> = Vec::new();
 
     while let Some(id) = work.pop() {
         queued[id as usize] = false;
@@ -239,9 +244,10 @@ pub fn solve(cfg: &Cfg, acq: AcqId) -> AcqOutcome {
         }
         budget -= 1;
         let node = &cfg.nodes[id as usize];
-        let states = input[id as usize].clone();
-        let mut after: Vec<State> = Vec::with_capacity(states.len());
-        for st in states {
+        states.clear();
+        states.extend_from_slice(&input[id as usize]);
+        after.clear();
+        for &st in &states {
             if let Some(next) = apply(cfg, id, acq, handle, st, &mut out) {
                 after.push(next);
             }
@@ -278,7 +284,7 @@ pub fn solve(cfg: &Cfg, acq: AcqId) -> AcqOutcome {
     }
 
     for (exit, leaks) in [(NORMAL_EXIT, 0), (EXCEPTION_EXIT, 1)] {
-        let mut states = input[exit as usize].clone();
+        let mut states = input[exit as usize].to_vec();
         states.sort_unstable();
         for st in states {
             let lost = match st.status {
