@@ -76,10 +76,11 @@ fn is_identifier(word: &str) -> bool {
 
 /// `files` in waves: a file's wave is one more than the latest wave of the files it imports
 /// (outside cycles), so that no file imports one of its own wave or a later one, cycles aside.
-/// Waves with fewer than `at_least` files are merged with the next.
+/// A wave whose files weigh less than `at_least` in all is merged with the next.
 pub(crate) fn waves(
     files: &[usize],
     imports: &FxHashMap<usize, Vec<usize>>,
+    weight: impl Fn(usize) -> usize,
     at_least: usize,
 ) -> Vec<Vec<usize>> {
     let order = post_order(files, imports);
@@ -100,14 +101,18 @@ pub(crate) fn waves(
     for &f in &order {
         by_level[level[&f]].push(f);
     }
-    let mut waves: Vec<Vec<usize>> = Vec::new();
+    let mut waves: Vec<(Vec<usize>, usize)> = Vec::new();
     for wave in by_level {
+        let w: usize = wave.iter().map(|&f| weight(f)).sum();
         match waves.last_mut() {
-            Some(last) if last.len() < at_least => last.extend(wave),
-            _ => waves.push(wave),
+            Some((last, lw)) if *lw < at_least => {
+                last.extend(wave);
+                *lw += w;
+            }
+            _ => waves.push((wave, w)),
         }
     }
-    waves
+    waves.into_iter().map(|(wave, _)| wave).collect()
 }
 
 /// `files` (indices) ordered so that, outside import cycles, a file comes after every file it
@@ -215,11 +220,15 @@ from ... import too_far
         .into_iter()
         .collect();
         let files: Vec<usize> = (0..8).collect();
-        let waves = waves(&files, &imports, 1);
+        let waves = waves(&files, &imports, |_| 1, 1);
         assert_eq!(waves, [vec![0, 5, 7], vec![1, 6], vec![2, 3], vec![4]]);
         // Small waves merge with the next until they have enough files.
-        let merged = super::waves(&files, &imports, 3);
+        let merged = super::waves(&files, &imports, |_| 1, 3);
         assert_eq!(merged, [vec![0, 5, 7], vec![1, 6, 2, 3], vec![4]]);
-        assert_eq!(super::waves(&files, &imports, 100).concat().len(), 8);
+        assert_eq!(super::waves(&files, &imports, |_| 1, 100).concat().len(), 8);
+        // Waves are weighed, not counted: with file 2 heavy, the light waves before it join
+        // its wave, and the one after it stands alone.
+        let weighed = super::waves(&files, &imports, |f| if f == 2 { 100 } else { 1 }, 50);
+        assert_eq!(weighed, [vec![0, 5, 7, 1, 6, 2, 3], vec![4]]);
     }
 }

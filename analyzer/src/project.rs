@@ -729,13 +729,13 @@ fn fixed_point(
             // In waves, the files a file imports before it: each wave is analysed against the
             // summaries of the waves before (SQLAlchemy: 238 -> 206 analyses again in the
             // later rounds, 11% faster than one wave). Waves of at least an eighth of the
-            // files (small ones merged): a wave ends when its slowest file does, and the
+            // text (small ones merged): a wave ends when its slowest file does, and the
             // other cores wait, so a few large waves keep them busy.
             let empty: Analysed = Arc::default();
             let mut results: Vec<Analysed> = vec![empty; files.len()];
             let mut ext = Externals::build(modules, &results, declared, method_defs);
             let no_demands = vec![Vec::new(); files.len()];
-            for wave in first_waves(files, modules, by_module, &all, all.len() / 8) {
+            for wave in first_waves(files, modules, by_module, &all) {
                 let analysed =
                     analyse_files((files, modules, keys), memo, &wave, &ext, &no_demands);
                 ext.add(&analysed);
@@ -789,14 +789,17 @@ fn fixed_point(
     results
 }
 
-/// The chosen files `all` in the waves of the first round (see [`crate::order`]), each of at
-/// least `at_least` files but the last; an import names the file it would resolve to.
+/// The chosen files `all` in the waves of the first round (see [`crate::order`]), each but
+/// the last holding at least an eighth of their text; an import names the file it would
+/// resolve to. A wave ends when its slowest file does and the other cores wait, so a wave must
+/// hold enough work: counted in bytes, since one large file can outweigh many small ones (in
+/// SymPy, 16 small files made two waves ahead of the one with a large file, which then ran
+/// alone: 7% of the run).
 fn first_waves(
     files: &[SourceFile],
     modules: &[String],
     by_module: &FxHashMap<String, Vec<usize>>,
     all: &[usize],
-    at_least: usize,
 ) -> Vec<Vec<usize>> {
     let imports: FxHashMap<usize, Vec<usize>> = all
         .par_iter()
@@ -813,7 +816,8 @@ fn first_waves(
             (i, deps)
         })
         .collect();
-    crate::order::waves(all, &imports, at_least)
+    let total: usize = all.iter().map(|&i| files[i].text.len()).sum();
+    crate::order::waves(all, &imports, |i| files[i].text.len(), total / 8)
 }
 
 /// Analyses the files `which` against `ext`, each from the memo when it can be.
