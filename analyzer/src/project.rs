@@ -475,9 +475,11 @@ impl Externals {
     /// the file's analysis: another summary, unless the two differ only in what the function
     /// does with its arguments ([`only_argument_facts_differ`]) and the file hands the function
     /// nothing that may hold a connection ([`Linking::handed_seen`]). Releasing or keeping a
-    /// variable that is never an alias of an acquisition changes no state of the flow. An
-    /// imported name whose summary appears or disappears always counts: it decides which of
-    /// the file's functions are lowered.
+    /// variable that is never an alias of an acquisition changes no state of the flow (the
+    /// graph gains a node for it, after the nodes before it, so no order the findings read
+    /// changes; only the solver's work ceiling, met by pathological graphs alone, counts
+    /// nodes). An imported name whose summary appears or disappears always counts: it decides
+    /// which of the file's functions are lowered.
     pub(crate) fn answer_changed(&self, link: &Linking, at: usize, from: &str) -> bool {
         let Some((key, before)) = link.seen.get(at) else {
             return false;
