@@ -272,16 +272,18 @@ struct Lower<'a, 't> {
     /// Calls with arguments other than plain values, as [`Handed`]: what
     /// [`FileCtx::handed_to`] and [`FileCtx::handed_keys`] get once the whole function is
     /// lowered.
-    handed: Vec<Handed>,
+    handed: Vec<Handed<'t>>,
 }
 
 /// A call that hands its callee a variable or something more.
-struct Handed {
-    /// The callee's path when it is named through an import (what the file demands).
-    imported: Option<String>,
-    /// Every key a lookup of the callee's summary can be recorded under (its resolved path,
-    /// `method:<name>`).
-    keys: Vec<String>,
+struct Handed<'t> {
+    /// The callee's resolved path, the key its summary is looked up under.
+    path: Option<String>,
+    /// Whether the callee is named through an import (then the file demands it).
+    imported: bool,
+    /// The method name of `obj.method(...)`, looked up as `method:<name>` when the class of
+    /// `obj` is not known.
+    method: Option<&'t str>,
     /// Some argument is neither a variable nor a plain value (a temporary, an acquisition not
     /// yet entered, a `closing()` wrapper): the call counts whatever the variables hold.
     always: bool,
@@ -289,7 +291,7 @@ struct Handed {
     vars: u64,
 }
 
-impl Handed {
+impl Handed<'_> {
     /// Notes an argument: a sequence or a dictionary counts by its parts (`properties={"bs":
     /// relationship(B)}` hands nothing that may hold a connection).
     fn add(&mut self, v: &Value) {
@@ -664,8 +666,15 @@ impl<'a, 't> Lower<'a, 't> {
         let mut handed_keys = self.ctx.handed_keys.borrow_mut();
         for h in self.handed.drain(..) {
             if h.always || h.vars & may_hold != 0 {
-                handed_to.extend(h.imported);
-                handed_keys.extend(h.keys);
+                if let Some(m) = h.method {
+                    handed_keys.push(format!("method:{m}"));
+                }
+                if let Some(path) = h.path {
+                    if h.imported {
+                        handed_to.push(path.clone());
+                    }
+                    handed_keys.push(path);
+                }
             }
         }
     }
@@ -1992,14 +2001,12 @@ impl<'a, 't> Lower<'a, 't> {
         // summary says (which may change between rounds).
         if args.iter().any(|(_, v, _)| !matches!(v, Value::Other)) {
             let mut handed = Handed {
-                imported: path.clone().filter(|_| self.imported_callee(func)),
-                keys: path.iter().cloned().collect(),
+                path: path.clone(),
+                imported: path.is_some() && self.imported_callee(func),
+                method,
                 always: false,
                 vars: 0,
             };
-            if let Some(m) = method {
-                handed.keys.push(format!("method:{m}"));
-            }
             for (_, v, _) in &args {
                 handed.add(v);
             }
