@@ -1132,13 +1132,14 @@ mod project_tests {
     }
 
     /// A pool factory's summary points at the definition that builds the pool, not at an
-    /// `@overload` stub of the same name before it (SQLAlchemy's `testing_engine`).
+    /// `@overload` stub of the same name before it (SQLAlchemy's `testing_engine`), for callers
+    /// in other files and in its own.
     #[test]
     fn a_pool_factory_after_overload_stubs_is_named_at_its_definition() {
         let files = [
             SourceFile {
                 path: "app/engines.py",
-                text: "import typing\nfrom sqlalchemy import create_engine\n\n\n@typing.overload\ndef make_engine() -> int: ...\n\n\ndef make_engine():\n    return create_engine(\"postgresql://\", pool_size=5)\n",
+                text: "import typing\nfrom sqlalchemy import create_engine\n\n\n@typing.overload\ndef make_engine() -> int: ...\n\n\ndef make_engine():\n    return create_engine(\"postgresql://\", pool_size=5)\n\n\ndef local_handler():\n    engine = make_engine()\n    return engine\n",
             },
             SourceFile {
                 path: "app/main.py",
@@ -1148,6 +1149,7 @@ mod project_tests {
         expect![[r#"
             == app/engines.py
             pool create_engine() line 10 in make_engine: SQLAlchemy PostgreSQL, max 15 (`pool_size=5` + `max_overflow` not set: 10), Factory
+            pool make_engine() via `make_engine` (app/engines.py:9) line 14 in local_handler -> engine: SQLAlchemy PostgreSQL, max unknown, Factory
             == app/main.py
             pool make_engine() via `make_engine` (app/engines.py:9) line 5 in handler -> engine: SQLAlchemy PostgreSQL, max unknown, Factory
         "#]]

@@ -204,11 +204,7 @@ fn analyze_inner(
         let Some(name) = pools::factory_name(pool) else {
             continue;
         };
-        // The definition that builds it: not an `@overload` stub of the same name before it.
-        let Some(unit) = ctx.units.iter().find(|u| {
-            u.name == pool.function
-                && (u.node.start_byte()..u.node.end_byte()).contains(&(pool.span.start as usize))
-        }) else {
+        let Some(unit) = ctx.building_unit(pool) else {
             continue;
         };
         let entry = summaries.entry(name.to_string()).or_default();
@@ -885,6 +881,15 @@ impl<'t> FileCtx<'t> {
         let f = v.field(F::Function)?;
         let name = self.text_of(Some(f));
         self.classes.iter().find(|c| c.as_str() == name).cloned()
+    }
+
+    /// The function of this file that builds `pool`: the definition whose text holds it, not an
+    /// `@overload` stub of the same name before it.
+    pub fn building_unit(&self, pool: &crate::summary::PoolConstruction) -> Option<&Unit<'t>> {
+        let at = pool.span.start as usize;
+        self.units.iter().find(|u| {
+            u.name == pool.function && (u.node.start_byte()..u.node.end_byte()).contains(&at)
+        })
     }
 
     /// The one class of this file that defines `method`, if exactly one does.

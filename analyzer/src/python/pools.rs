@@ -60,7 +60,7 @@ pub(super) fn find(root: Node, ctx: &FileCtx, ext: &Externals) -> Vec<PoolConstr
                 library: pool.library.clone(),
                 database: pool.database.clone(),
             };
-            let origin = match ctx.units.iter().find(|u| u.name == pool.function) {
+            let origin = match ctx.building_unit(pool) {
                 Some(unit) => ctx.describe(&unit.name, unit.name_span),
                 None => format!("`{}`", pool.function),
             };
