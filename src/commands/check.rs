@@ -506,8 +506,9 @@ fn check_texts(
             let checked =
                 connlint_rules::check_project_with(Language::Python, &files, options, &mut memo);
             // The last references to every analysis: freed beside the rest of the run (the
-            // dense tree's take 0.1 s), not before it.
-            std::thread::spawn(move || drop(memo));
+            // dense tree's take 0.1 s), not before it. If no thread can be made, the closure
+            // is dropped unrun, freeing the memo here (`thread::spawn` would panic instead).
+            let _ = std::thread::Builder::new().spawn(move || drop(memo));
             checked
         }
     }));
