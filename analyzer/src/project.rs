@@ -1374,6 +1374,17 @@ def raw(adapter):
         ]
     }
 
+    /// A Python project analysed with a memo and without the prefilter (every file parsed).
+    fn every_file(files: &[SourceFile], memo: &mut Memo) -> Vec<FileAnalysis> {
+        analyze_project_prefiltered(
+            Language::Python,
+            files,
+            &Declarations::default(),
+            memo,
+            false,
+        )
+    }
+
     fn dumps(files: &[SourceFile], results: &[FileAnalysis]) -> Vec<String> {
         files
             .iter()
@@ -1500,13 +1511,7 @@ def raw(adapter):
             },
         ];
         let mut memo = Memo::new();
-        let results = analyze_project_prefiltered(
-            Language::Python,
-            &files,
-            &Declarations::default(),
-            &mut memo,
-            false,
-        );
+        let results = every_file(&files, &mut memo);
         assert_eq!(memo.stats().analysed, 3);
         // The leak two files away is found.
         let dump = results[0].dump(handlers);
@@ -1537,13 +1542,7 @@ def raw(adapter):
             },
         ];
         let mut memo = Memo::new();
-        let results = analyze_project_prefiltered(
-            Language::Python,
-            &files,
-            &Declarations::default(),
-            &mut memo,
-            false,
-        );
+        let results = every_file(&files, &mut memo);
         // Each file once, and `handing.py` again once `map_imperatively` keeps its argument.
         assert_eq!(memo.stats().analysed, 4);
         expect![[r#"
@@ -1556,13 +1555,7 @@ def raw(adapter):
             Registry.map_imperatively: stores params [1]
         "#]]
         .assert_eq(&dumps(&files, &results).concat());
-        let again = analyze_project_prefiltered(
-            Language::Python,
-            &files,
-            &Declarations::default(),
-            &mut memo,
-            false,
-        );
+        let again = every_file(&files, &mut memo);
         assert_eq!((memo.stats().analysed, memo.stats().reused), (0, 4));
         assert_eq!(dumps(&files, &again), dumps(&files, &results));
     }
