@@ -113,6 +113,20 @@ pub(crate) struct Linking {
     pub methods: Vec<String>,
 }
 
+impl Linking {
+    /// Gives back the spare capacity of its lists (kept for the whole run, like the analysis).
+    pub(crate) fn shrink(&mut self) {
+        self.exports.shrink_to_fit();
+        self.imports.shrink_to_fit();
+        self.seen.shrink_to_fit();
+        self.demanded.shrink_to_fit();
+        self.handed_to.shrink_to_fit();
+        self.handed_seen.shrink_to_fit();
+        self.lowered.shrink_to_fit();
+        self.methods.shrink_to_fit();
+    }
+}
+
 /// One file's analysis and linking, shared between the rounds, the results and the memo
 /// (never copied).
 pub(crate) type Analysed = Arc<(FileAnalysis, Linking)>;

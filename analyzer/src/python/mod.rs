@@ -68,7 +68,9 @@ pub(crate) fn analyze_linked(
         demanded: demanded.to_vec(),
         ..Linking::default()
     };
-    let result = analyze_inner(text, path, module, ext, &mut link);
+    let mut result = analyze_inner(text, path, module, ext, &mut link);
+    result.shrink();
+    link.shrink();
     (result, link)
 }
 

@@ -525,3 +525,33 @@ TWICE = TWICE_VALUE = 3
         "#]],
     );
 }
+
+#[test]
+fn a_finished_analysis_keeps_no_spare_room_in_its_lists() {
+    // Lists grown by `push` hold room for 4 entries at least; an analysis is kept for the
+    // whole run, so the front ends hand it back trimmed.
+    let src = r#"
+def leaky(pool, key):
+    conn = pool.getconn()
+    if key is None:
+        return None
+    pool.putconn(conn)
+
+def nothing(pool):
+    pool.putconn(pool.getconn())
+"#;
+    let analysis = analyze(Language::Python, src);
+    assert!(!analysis.functions.is_empty());
+    assert_eq!(analysis.functions.capacity(), analysis.functions.len());
+    for f in &analysis.functions {
+        assert_eq!(
+            f.acquisitions.capacity(),
+            f.acquisitions.len(),
+            "{}",
+            f.name
+        );
+        for a in &f.acquisitions {
+            assert_eq!(a.leaks.capacity(), a.leaks.len(), "{}", f.name);
+        }
+    }
+}

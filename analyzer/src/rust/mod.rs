@@ -341,6 +341,7 @@ fn analyze_here(
         }
         result.functions.push(l.summary);
     }
+    result.shrink();
     proc_macro2::extra::invalidate_current_thread_spans();
     (result, exports, ctx.looked_up.take())
 }
