@@ -109,7 +109,7 @@ mod tests {
             message: String::new(),
             function: function.into(),
             labels: Vec::new(),
-            help: String::new(),
+            help: "".into(),
         }
     }
 

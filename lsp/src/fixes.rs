@@ -319,7 +319,7 @@ mod tests {
             message: String::new(),
             function: "f".into(),
             labels: Vec::new(),
-            help: String::new(),
+            help: "".into(),
         };
         let fixes = fixes(text, &finding, true);
         assert_eq!(fixes.len(), 1);

@@ -74,7 +74,8 @@ impl Rule for AcquireCallWithoutTimeout {
             finding.primary_label = format!("no `{keyword}=` here");
             finding.help = format!(
                 "pass `{keyword}=` (seconds) so that an exhausted pool raises instead of hanging"
-            );
+            )
+            .into();
             findings.push(finding);
         }
     }

@@ -64,7 +64,7 @@ impl Rule for AcquireWithoutTimeout {
                 ),
                 setting.note.clone(),
                 "configure a timeout (or a non-blocking pool) so that exhaustion becomes an error"
-                    .to_string(),
+                    .into(),
             ));
         }
     }

@@ -1,6 +1,7 @@
 //! CL011 `connection-budget-exceeded`.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use connlint_analyzer::{PoolConstruction, PoolMax};
 
@@ -174,6 +175,12 @@ impl Rule for ConnectionBudgetExceeded {
                 .collect::<Vec<_>>()
                 .join("; ");
             let parts = tail(parts);
+            // One text for every finding of the sum (a dense tree has 12,000 of them).
+            let help: Arc<str> = format!(
+                "the sum: {parts}. Shrink the pools, share one, or put a pooler (PgBouncer) in \
+                 front; if the numbers are wrong, set [budget] in the configuration"
+            )
+            .into();
             // The terms of each file, in the terms' order: a file's findings name its other
             // pools (grouped first: a dense tree has thousands of pools in one sum).
             let mut of_file: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
@@ -187,11 +194,7 @@ impl Rule for ConnectionBudgetExceeded {
                     term.pool.span,
                     message.clone(),
                     format!("up to {} connections", term.max),
-                    format!(
-                        "the sum: {parts}. Shrink the pools, share one, or put a pooler \
-                         (PgBouncer) in front; if the numbers are wrong, set [budget] in the \
-                         configuration"
-                    ),
+                    help.clone(),
                 );
                 for &j in of_file.get(&term.file).map_or(&[][..], Vec::as_slice) {
                     if j != i {
@@ -205,5 +208,41 @@ impl Rule for ConnectionBudgetExceeded {
                 findings[term.file].push(finding);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use connlint_analyzer::{Declarations, Language, SourceFile};
+
+    use crate::{check_project, Selection};
+
+    #[test]
+    fn the_findings_of_one_sum_share_one_help_text() {
+        // A dense tree gives every pool of the sum a finding with the same long help: one
+        // text, not a copy per finding.
+        let text = "from psycopg2.pool import ThreadedConnectionPool\n\
+                    POOL = ThreadedConnectionPool(1, 90, dsn='')\n";
+        let files = [
+            SourceFile { path: "a.py", text },
+            SourceFile { path: "b.py", text },
+        ];
+        let checked = check_project(
+            Language::Python,
+            &files,
+            &Declarations::default(),
+            &Selection::default(),
+        );
+        let helps: Vec<&Arc<str>> = checked
+            .iter()
+            .flat_map(|c| &c.findings)
+            .filter(|f| f.code == "CL011")
+            .map(|f| &f.help)
+            .collect();
+        assert_eq!(helps.len(), 2, "one finding per pool of the sum");
+        assert!(helps[0].starts_with("the sum: "), "{}", helps[0]);
+        assert!(Arc::ptr_eq(helps[0], helps[1]));
     }
 }

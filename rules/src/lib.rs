@@ -31,6 +31,7 @@ pub use limits::Limits;
 use rayon::prelude::*;
 pub use registry::{all_rules, find_rule};
 pub use selection::{Selection, SelectionError};
+use std::sync::Arc;
 pub use suppression::{suppressions, Suppression};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -133,7 +134,8 @@ pub struct Finding {
     pub message: String,
     pub function: String,
     pub labels: Vec<Label>,
-    pub help: String,
+    /// Shared: a project-wide rule gives thousands of findings the same help (CL011's sum).
+    pub help: Arc<str>,
 }
 
 impl Finding {
@@ -152,7 +154,7 @@ impl Finding {
             message,
             function: function.name.clone(),
             labels: Vec::new(),
-            help: String::new(),
+            help: Arc::from(""),
         }
     }
 
@@ -375,7 +377,7 @@ fn finish(
                     message: unused.message,
                     function: String::new(),
                     labels: Vec::new(),
-                    help: unused.help,
+                    help: unused.help.into(),
                 });
             }
         }
@@ -421,7 +423,7 @@ fn pool_finding(
     span: Span,
     message: String,
     primary_label: String,
-    help: String,
+    help: Arc<str>,
 ) -> Finding {
     let mut finding = Finding {
         code: meta.code,

@@ -101,7 +101,7 @@ impl Rule for PoolCreatedPerCall {
                 label,
                 "build the pool once per process (module level, a singleton guard or start-up) \
                  and share it; for many databases, bound how many pools can exist"
-                    .to_string(),
+                    .into(),
             );
             if let Placement::Loop { at } = pool.placement {
                 finding.labels.push(Label {

@@ -93,7 +93,7 @@ impl Rule for ReleaseLeftToFinalizer {
                 "the only release: runs when the garbage collector gets to the object".into();
             finding.help = format!(
                 "add a `close()` (and `__enter__`/`__exit__`) that releases it, call it from the code that builds `{class}`, and keep `__del__` only as a fallback"
-            );
+            ).into();
             findings.push(finding);
         }
         for acq in &function.acquisitions {

@@ -101,7 +101,14 @@ impl Rule for UnboundedPool {
                 ),
                 _ => continue,
             };
-            findings.push(pool_finding(&Self::META, pool, span, message, label, help));
+            findings.push(pool_finding(
+                &Self::META,
+                pool,
+                span,
+                message,
+                label,
+                help.into(),
+            ));
         }
     }
 }
