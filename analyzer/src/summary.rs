@@ -24,7 +24,7 @@ impl FileAnalysis {
     /// grown by `push` keep room for 4 entries or double what they hold, and an acquisition
     /// is about 330 bytes: on a tree where every file holds connections, that room was a
     /// quarter of the heap at its peak (issue 9's memory target).
-    pub fn shrink(&mut self) {
+    pub(crate) fn shrink(&mut self) {
         for f in &mut self.functions {
             for a in &mut f.acquisitions {
                 a.leaks.shrink_to_fit();
