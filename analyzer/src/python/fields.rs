@@ -1,15 +1,15 @@
-//! Field ids of tree-sitter-python, resolved once. `child_by_field_name` compares strings on
-//! every call, which showed up as a tenth of the analysis time on large trees.
+//! The fields and node kinds of tree-sitter-python that the front end reads, resolved once
+//! (comparing names on every call was a tenth of the analysis time on large trees). The front
+//! end's own tree ([`super::syntax`]) stores fields as [`F`] and kinds as the grammar's ids.
 
 use std::sync::OnceLock;
 
-use tree_sitter::Node;
-
 macro_rules! fields {
     ($($variant:ident = $name:literal),+ $(,)?) => {
-        #[derive(Clone, Copy)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         pub(crate) enum F { $($variant),+ }
         const NAMES: &[&str] = &[$($name),+];
+        const ALL: &[F] = &[$(F::$variant),+];
     };
 }
 
@@ -55,25 +55,24 @@ fn ids() -> &'static [Option<std::num::NonZeroU16>] {
     })
 }
 
-pub(crate) trait FieldExt<'t> {
-    fn field(&self, f: F) -> Option<Node<'t>>;
-    /// The node's kind, as [`Node::kind`] names it, from a table.
-    fn kind_of(&self) -> &'t str;
+/// The [`F`] for each tree-sitter field id (`None` for fields the front end does not read).
+pub(crate) fn field_of_id() -> &'static [Option<F>] {
+    static TABLE: OnceLock<Vec<Option<F>>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let count = language().field_count();
+        let mut table = vec![None; count + 1];
+        for (f, id) in ALL.iter().zip(ids()) {
+            if let Some(slot) = id.and_then(|id| table.get_mut(usize::from(id.get()))) {
+                *slot = Some(*f);
+            }
+        }
+        table
+    })
 }
 
-impl<'t> FieldExt<'t> for Node<'t> {
-    fn field(&self, f: F) -> Option<Node<'t>> {
-        let id = ids().get(f as usize).copied().flatten()?;
-        self.child_by_field_id(id.get())
-    }
-
-    fn kind_of(&self) -> &'t str {
-        match kinds().get(usize::from(self.kind_id())) {
-            Some(name) if !name.is_empty() => name,
-            // `ERROR` and other ids outside the table.
-            _ => self.kind(),
-        }
-    }
+/// The name of tree-sitter-python's node kind `id` (empty for an id outside the grammar).
+pub(crate) fn kind_name(id: u16) -> &'static str {
+    kinds().get(usize::from(id)).copied().unwrap_or("")
 }
 
 #[cfg(test)]
@@ -85,7 +84,6 @@ mod tests {
 
     #[test]
     fn kinds_from_the_table_are_the_kinds_tree_sitter_names() {
-        use super::FieldExt;
         let mut parser = tree_sitter::Parser::new();
         parser.set_language(super::language()).unwrap();
         let text = "import a\nclass C(B):\n    async def f(self, *a, **k) -> int:\n        with x() as (y, z):\n            return [i async for i in y if i]\n    x = )\n";
@@ -95,7 +93,9 @@ mod tests {
         let mut error = false;
         loop {
             let node = cursor.node();
-            assert_eq!(node.kind_of(), node.kind());
+            if !node.is_error() {
+                assert_eq!(super::kind_name(node.kind_id()), node.kind());
+            }
             error |= node.kind() == "ERROR";
             seen += 1;
             if cursor.goto_first_child() || cursor.goto_next_sibling() {

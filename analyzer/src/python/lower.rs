@@ -9,9 +9,9 @@
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
 
-use tree_sitter::Node;
+use super::syntax::Node;
 
-use super::fields::{FieldExt, F};
+use super::fields::F;
 use super::{
     has_keyword, is_statement_container, span, AcqMeta, AwaitWhat, FileCtx, HoldFacts, Lowered,
     Unit, UserSummary, MAX_DEPTH,
@@ -139,17 +139,15 @@ fn generator_that_releases(body: &str) -> bool {
 fn last_statement_span(body: Node) -> Span {
     let mut block = body;
     for _ in 0..MAX_DEPTH {
-        let mut cursor = block.walk();
         let Some(last) = block
-            .named_children(&mut cursor)
+            .named_children()
             .filter(|n| n.kind_of() != "comment")
             .last()
         else {
             return span(block);
         };
-        let mut c2 = last.walk();
         let inner = last
-            .named_children(&mut c2)
+            .named_children()
             .filter(|n| n.kind_of() != "comment")
             .last();
         match inner {
@@ -160,12 +158,7 @@ fn last_statement_span(body: Node) -> Span {
                     "else_clause" | "elif_clause" | "finally_clause" | "except_clause"
                 ) =>
             {
-                let mut c3 = n.walk();
-                match n
-                    .named_children(&mut c3)
-                    .filter(|c| c.kind_of() == "block")
-                    .last()
-                {
+                match n.named_children().filter(|c| c.kind_of() == "block").last() {
                     Some(b) => block = b,
                     None => return span(last),
                 }
@@ -499,9 +492,8 @@ impl<'a, 't> Lower<'a, 't> {
         let Some(params) = self.unit.node.field(F::Parameters) else {
             return;
         };
-        let mut cursor = params.walk();
         let mut index = 0usize;
-        let list: Vec<Node<'t>> = params.named_children(&mut cursor).collect();
+        let list: Vec<Node<'t>> = params.named_children().collect();
         for (i, p) in list.into_iter().enumerate() {
             let (name_node, ty) = match p.kind_of() {
                 "identifier" => (Some(p), None),
@@ -704,12 +696,11 @@ impl<'a, 't> Lower<'a, 't> {
     /// Pools built inside this function, and `global` declarations, before lowering.
     fn prescan(&mut self, body: Node<'t>) {
         let mut stack = vec![body];
-        let mut cursor = body.walk();
         while let Some(n) = stack.pop() {
             match n.kind_of() {
                 "function_definition" | "class_definition" => continue,
                 "global_statement" | "nonlocal_statement" => {
-                    let names: Vec<Node<'t>> = n.named_children(&mut cursor).collect();
+                    let names: Vec<Node<'t>> = n.named_children().collect();
                     for g in names {
                         let t = self.text(g);
                         self.globals.push(t);
@@ -745,7 +736,7 @@ impl<'a, 't> Lower<'a, 't> {
             // Only statements can hold these; expressions are most of the tree.
             let container = is_statement_container(n.kind_of());
             if container && stack.len() < 4096 {
-                stack.extend(n.named_children(&mut cursor));
+                stack.extend(n.named_children());
             }
         }
     }
@@ -841,9 +832,8 @@ impl<'a, 't> Lower<'a, 't> {
         let Some(list) = call.field(F::Arguments) else {
             return false;
         };
-        let mut cursor = list.walk();
         let splat = list
-            .named_children(&mut cursor)
+            .named_children()
             .any(|a| a.kind_of() == "dictionary_splat");
         splat
     }
@@ -907,8 +897,7 @@ impl<'a, 't> Lower<'a, 't> {
     // ---- statements ------------------------------------------------------------------------
 
     fn block(&mut self, block: Node<'t>) {
-        let mut cursor = block.walk();
-        let stmts: Vec<Node<'t>> = block.named_children(&mut cursor).collect();
+        let stmts: Vec<Node<'t>> = block.named_children().collect();
         for s in stmts {
             self.statement(s);
         }
@@ -925,8 +914,7 @@ impl<'a, 't> Lower<'a, 't> {
     fn statement_inner(&mut self, s: Node<'t>) {
         match s.kind_of() {
             "expression_statement" => {
-                let mut cursor = s.walk();
-                let parts: Vec<Node<'t>> = s.named_children(&mut cursor).collect();
+                let parts: Vec<Node<'t>> = s.named_children().collect();
                 for e in parts {
                     let v = self.expr(e);
                     self.drop_value(v, span(e));
@@ -947,8 +935,7 @@ impl<'a, 't> Lower<'a, 't> {
             "with_statement" => self.with_statement(s),
             "match_statement" => self.match_statement(s),
             "raise_statement" => {
-                let mut cursor = s.walk();
-                let parts: Vec<Node<'t>> = s.named_children(&mut cursor).collect();
+                let parts: Vec<Node<'t>> = s.named_children().collect();
                 if parts.is_empty() {
                     self.reraise();
                 } else {
@@ -965,8 +952,7 @@ impl<'a, 't> Lower<'a, 't> {
                 }
             }
             "assert_statement" => {
-                let mut cursor = s.walk();
-                let parts: Vec<Node<'t>> = s.named_children(&mut cursor).collect();
+                let parts: Vec<Node<'t>> = s.named_children().collect();
                 for e in parts {
                     let v = self.expr(e);
                     self.drop_value(v, span(e));
@@ -977,13 +963,12 @@ impl<'a, 't> Lower<'a, 't> {
             "continue_statement" => self.jump(Jump::Continue),
             "delete_statement" => {
                 let mut stack = vec![s];
-                let mut cursor = s.walk();
                 while let Some(n) = stack.pop() {
                     if n.kind_of() == "identifier" {
                         let v = self.var(self.text(n));
                         self.emit(Effect::Bind { dst: v, src: None }, span(n));
                     } else if matches!(n.kind_of(), "delete_statement" | "expression_list") {
-                        stack.extend(n.named_children(&mut cursor));
+                        stack.extend(n.named_children());
                     }
                 }
             }
@@ -1008,10 +993,7 @@ impl<'a, 't> Lower<'a, 't> {
         let mut ends = Vec::new();
         let mut cond = s.field(F::Condition);
         let mut consequence = s.field(F::Consequence);
-        let mut cursor = s.walk();
-        let alternatives: Vec<Node<'t>> = s
-            .children_by_field_name("alternative", &mut cursor)
-            .collect();
+        let alternatives: Vec<Node<'t>> = s.children_by_field(F::Alternative).collect();
         let mut alts = alternatives.into_iter();
         while let (Some(c), Some(body)) = (cond, consequence) {
             let v = self.expr(c);
@@ -1089,10 +1071,9 @@ impl<'a, 't> Lower<'a, 't> {
                 None => (vec![], vec![]),
             },
             "comparison_operator" => {
-                let mut cursor = c.walk();
-                let operands: Vec<Node<'t>> = c.named_children(&mut cursor).collect();
+                let operands: Vec<Node<'t>> = c.named_children().collect();
                 let ops: Vec<&str> = c
-                    .children(&mut cursor)
+                    .children()
                     .filter(|n| !n.is_named())
                     .map(|n| n.kind_of())
                     .collect();
@@ -1192,9 +1173,8 @@ impl<'a, 't> Lower<'a, 't> {
         let mut ends = Vec::new();
         let mut exhaustive = false;
         if let Some(body) = s.field(F::Body) {
-            let mut cursor = body.walk();
             let cases: Vec<Node<'t>> = body
-                .named_children(&mut cursor)
+                .named_children()
                 .filter(|c| c.kind_of() == "case_clause")
                 .collect();
             for case in cases {
@@ -1234,17 +1214,14 @@ impl<'a, 't> Lower<'a, 't> {
     }
 
     fn try_statement(&mut self, s: Node<'t>) {
-        let mut cursor = s.walk();
-        let clauses: Vec<Node<'t>> = s.named_children(&mut cursor).collect();
+        let clauses: Vec<Node<'t>> = s.named_children().collect();
         let finally = clauses
             .iter()
             .find(|c| c.kind_of() == "finally_clause")
             .copied();
         match finally {
             Some(fin) => {
-                let fin_block = fin
-                    .named_children(&mut fin.walk())
-                    .find(|c| c.kind_of() == "block");
+                let fin_block = fin.named_children().find(|c| c.kind_of() == "block");
                 self.try_finally(
                     &mut |l: &mut Self| l.try_except(s, &clauses),
                     &mut |l: &mut Self| {
@@ -1299,10 +1276,7 @@ impl<'a, 't> Lower<'a, 't> {
                 let v = self.var(self.text(a));
                 self.emit(Effect::Bind { dst: v, src: None }, span(a));
             }
-            let mut cursor = h.walk();
-            let block = h
-                .named_children(&mut cursor)
-                .find(|c| c.kind_of() == "block");
+            let block = h.named_children().find(|c| c.kind_of() == "block");
             if let Some(b) = block {
                 self.block(b);
             }
@@ -1324,10 +1298,7 @@ impl<'a, 't> Lower<'a, 't> {
             return (Some(value), h.field(F::Alias));
         }
         // Older grammar shapes: `except E as e` as an as_pattern child.
-        let mut cursor = h.walk();
-        let first = h
-            .named_children(&mut cursor)
-            .find(|c| c.kind_of() != "block");
+        let first = h.named_children().find(|c| c.kind_of() != "block");
         match first {
             Some(p) if p.kind_of() == "as_pattern" => (
                 p.named_child(0),
@@ -1352,15 +1323,10 @@ impl<'a, 't> Lower<'a, 't> {
     fn with_statement(&mut self, s: Node<'t>) {
         let is_async = has_keyword(s, "async");
         let mut items = Vec::new();
-        let mut cursor = s.walk();
-        for clause in s
-            .named_children(&mut cursor)
-            .filter(|c| c.kind_of() == "with_clause")
-        {
-            let mut c2 = clause.walk();
+        for clause in s.named_children().filter(|c| c.kind_of() == "with_clause") {
             items.extend(
                 clause
-                    .named_children(&mut c2)
+                    .named_children()
                     .filter(|i| i.kind_of() == "with_item"),
             );
         }
@@ -1550,8 +1516,7 @@ impl<'a, 't> Lower<'a, 't> {
             }
             "pattern_list" | "tuple_pattern" | "list_pattern" | "expression_list" | "tuple"
             | "list" => {
-                let mut cursor = target.walk();
-                let targets: Vec<Node<'t>> = target.named_children(&mut cursor).collect();
+                let targets: Vec<Node<'t>> = target.named_children().collect();
                 match v {
                     Value::Seq(values) if values.len() == targets.len() => {
                         for (t, v) in targets.into_iter().zip(values) {
@@ -1596,8 +1561,7 @@ impl<'a, 't> Lower<'a, 't> {
                 );
             }
             "attribute" | "subscript" => {
-                let mut cursor = target.walk();
-                let parts: Vec<Node<'t>> = target.named_children(&mut cursor).collect();
+                let parts: Vec<Node<'t>> = target.named_children().collect();
                 for p in parts
                     .into_iter()
                     .filter(|p| p.kind_of() != "identifier" || target.kind_of() == "subscript")
@@ -1744,8 +1708,7 @@ impl<'a, 't> Lower<'a, 't> {
                 None => Value::Other,
             },
             "conditional_expression" => {
-                let mut cursor = e.walk();
-                let parts: Vec<Node<'t>> = e.named_children(&mut cursor).collect();
+                let parts: Vec<Node<'t>> = e.named_children().collect();
                 // `a if cond else b`: evaluate the condition, then keep whichever branch is a
                 // connection (both branches are walked; a branch not taken adds no acquisition).
                 let mut result = Value::Other;
@@ -1799,14 +1762,12 @@ impl<'a, 't> Lower<'a, 't> {
                 }
             }
             "tuple" | "list" | "expression_list" | "set" => {
-                let mut cursor = e.walk();
-                let parts: Vec<Node<'t>> = e.named_children(&mut cursor).collect();
+                let parts: Vec<Node<'t>> = e.named_children().collect();
                 Value::Seq(parts.into_iter().map(|p| self.expr(p)).collect())
             }
             "dictionary" => {
                 let mut values = Vec::new();
-                let mut cursor = e.walk();
-                let pairs: Vec<Node<'t>> = e.named_children(&mut cursor).collect();
+                let pairs: Vec<Node<'t>> = e.named_children().collect();
                 for p in pairs {
                     if let Some(k) = p.field(F::Key) {
                         let kv = self.expr(k);
@@ -1866,8 +1827,7 @@ impl<'a, 't> Lower<'a, 't> {
             }
             _ => {
                 // Operators, subscripts, f-strings, ...: evaluate the parts for their calls.
-                let mut cursor = e.walk();
-                let parts: Vec<Node<'t>> = e.named_children(&mut cursor).collect();
+                let parts: Vec<Node<'t>> = e.named_children().collect();
                 for p in parts {
                     let v = self.expr(p);
                     self.drop_value(v, span(p));
@@ -1885,7 +1845,6 @@ impl<'a, 't> Lower<'a, 't> {
             return;
         }
         let mut stack = vec![def];
-        let mut cursor = def.walk();
         let mut seen: Vec<VarId> = Vec::new();
         while let Some(n) = stack.pop() {
             if n.kind_of() == "identifier" {
@@ -1896,7 +1855,7 @@ impl<'a, 't> Lower<'a, 't> {
                     }
                 }
             } else if stack.len() < 4096 {
-                stack.extend(n.named_children(&mut cursor));
+                stack.extend(n.named_children());
             }
         }
         for v in seen {
@@ -1912,8 +1871,7 @@ impl<'a, 't> Lower<'a, 't> {
 
     /// Parts whose connections end up inside a new container: they are stored there.
     fn children_escape(&mut self, e: Node<'t>) {
-        let mut cursor = e.walk();
-        let parts: Vec<Node<'t>> = e.named_children(&mut cursor).collect();
+        let parts: Vec<Node<'t>> = e.named_children().collect();
         for p in parts {
             let v = self.expr(p);
             self.transfer_value(&v, TransferHow::Store, span(p));
@@ -1975,8 +1933,7 @@ impl<'a, 't> Lower<'a, 't> {
             if list.kind_of() == "generator_expression" {
                 self.children_escape(list);
             } else {
-                let mut cursor = list.walk();
-                let parts: Vec<Node<'t>> = list.named_children(&mut cursor).collect();
+                let parts: Vec<Node<'t>> = list.named_children().collect();
                 for a in parts {
                     match a.kind_of() {
                         "keyword_argument" => {
@@ -2070,9 +2027,8 @@ impl<'a, 't> Lower<'a, 't> {
         // A function that takes a connection from a pool passed to it (CL007).
         if let (Some((summary, key)), Some(list)) = (&user, call.field(F::Arguments)) {
             if !summary.acquires_from.is_empty() {
-                let mut cursor = list.walk();
                 let positional: Vec<Node<'t>> = list
-                    .named_children(&mut cursor)
+                    .named_children()
                     .filter(|a| !matches!(a.kind_of(), "keyword_argument" | "comment"))
                     .collect();
                 for &i in &summary.acquires_from {

@@ -10,13 +10,15 @@ mod awaits;
 mod fields;
 mod lower;
 mod pools;
+pub(crate) mod syntax;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::cell::RefCell;
 
-use tree_sitter::{Node, Parser, Tree};
+use syntax::{Node, Tree};
+use tree_sitter::Parser;
 
-use fields::{FieldExt, F};
+use fields::F;
 
 use crate::flow::{self, AcqOutcome, Cfg};
 use crate::project::{Externals, Linking};
@@ -41,8 +43,9 @@ thread_local! {
     static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
 }
 
+/// Parses `text` into the front end's own tree (tree-sitter's is dropped once copied).
 fn parse(text: &str) -> Option<Tree> {
-    PARSER.with(|cell| {
+    let tree = PARSER.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
             let mut parser = Parser::new();
@@ -52,7 +55,8 @@ fn parse(text: &str) -> Option<Tree> {
             *slot = Some(parser);
         }
         slot.as_mut()?.parse(text, None)
-    })
+    })?;
+    Some(Tree::from_tree_sitter(&tree))
 }
 
 /// Analyses one file, seeing other files' summaries through `ext`, and says what it exports
@@ -632,8 +636,7 @@ impl<'t> FileCtx<'t> {
             if depth > MAX_DEPTH * 4 {
                 continue;
             }
-            let mut cursor = node.walk();
-            let children: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
+            let children: Vec<Node<'t>> = node.named_children().collect();
             for child in children.into_iter().rev() {
                 stack.push((
                     child,
@@ -708,9 +711,8 @@ impl<'t> FileCtx<'t> {
     }
 
     fn decorator_names(&self, decorated: Node) -> Vec<String> {
-        let mut cursor = decorated.walk();
         decorated
-            .named_children(&mut cursor)
+            .named_children()
             .filter(|c| c.kind_of() == "decorator")
             .filter_map(|d| {
                 let text = self.text_of(Some(d)).trim_start_matches('@');
@@ -726,8 +728,7 @@ impl<'t> FileCtx<'t> {
         } else {
             None
         };
-        let mut cursor = node.walk();
-        for name in node.children_by_field_name("name", &mut cursor) {
+        for name in node.children_by_field(F::Name) {
             let (path, alias) = match name.kind_of() {
                 "aliased_import" => (
                     self.text_of(name.field(F::Name)).to_string(),
@@ -816,7 +817,6 @@ impl<'t> FileCtx<'t> {
 
     /// A pool named by a type annotation (`asyncpg.Pool`, `Optional[Engine]`).
     pub fn pool_from_type(&self, ty: Node) -> Option<&'static PoolSpec> {
-        let mut cursor = ty.walk();
         let mut stack = vec![ty];
         while let Some(n) = stack.pop() {
             if matches!(n.kind_of(), "identifier" | "attribute") {
@@ -825,7 +825,7 @@ impl<'t> FileCtx<'t> {
                 }
             }
             if stack.len() < 64 {
-                stack.extend(n.named_children(&mut cursor));
+                stack.extend(n.named_children());
             }
         }
         None
@@ -1180,8 +1180,7 @@ pub(crate) fn span(node: Node) -> Span {
 /// The value of keyword argument `name` of a call (`timeout` in `acquire(timeout=5)`).
 pub(crate) fn keyword_value<'t>(call: Node<'t>, name: &str, text: &str) -> Option<Node<'t>> {
     let args = call.field(F::Arguments)?;
-    let mut cursor = args.walk();
-    let found = args.named_children(&mut cursor).find(|a| {
+    let found = args.named_children().find(|a| {
         a.kind_of() == "keyword_argument"
             && a.field(F::Name)
                 .and_then(|n| text.get(n.start_byte()..n.end_byte()))
@@ -1191,9 +1190,8 @@ pub(crate) fn keyword_value<'t>(call: Node<'t>, name: &str, text: &str) -> Optio
 }
 
 pub(crate) fn has_keyword(node: Node, keyword: &str) -> bool {
-    let mut cursor = node.walk();
     let found = node
-        .children(&mut cursor)
+        .children()
         .any(|c| !c.is_named() && c.kind_of() == keyword);
     found
 }

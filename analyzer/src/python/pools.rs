@@ -8,9 +8,9 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use tree_sitter::Node;
+use super::syntax::Node;
 
-use super::fields::{FieldExt, F};
+use super::fields::F;
 use super::{words, FileCtx, PoolFactory};
 use crate::project::Externals;
 use crate::span::Span;
@@ -638,9 +638,8 @@ fn decorators(function: Node, ctx: &FileCtx) -> Vec<String> {
     else {
         return Vec::new();
     };
-    let mut cursor = parent.walk();
     let found = parent
-        .named_children(&mut cursor)
+        .named_children()
         .filter(|c| c.kind_of() == "decorator")
         .map(|d| {
             ctx.text_of(Some(d))
@@ -687,9 +686,8 @@ fn has_parameters(function: Node, ctx: &FileCtx) -> bool {
     let Some(params) = function.field(F::Parameters) else {
         return false;
     };
-    let mut cursor = params.walk();
     let found = params
-        .named_children(&mut cursor)
+        .named_children()
         .any(|p| !matches!(ctx.text_of(Some(p)), "self" | "cls"));
     found
 }
@@ -710,8 +708,7 @@ fn returns_name(function: Node, name: &str, ctx: &FileCtx) -> bool {
 /// Module-level `NAME = value` assignments made exactly once.
 fn module_constants<'t>(root: Node<'t>, ctx: &FileCtx<'t>) -> FxHashMap<&'t str, Node<'t>> {
     let mut seen: FxHashMap<&str, Option<Node>> = FxHashMap::default();
-    let mut cursor = root.walk();
-    for statement in root.named_children(&mut cursor) {
+    for statement in root.named_children() {
         if statement.kind_of() != "expression_statement" {
             continue;
         }
@@ -755,8 +752,7 @@ impl<'t> Args<'t> {
         let Some(list) = call.field(F::Arguments) else {
             return args;
         };
-        let mut cursor = list.walk();
-        for a in list.named_children(&mut cursor) {
+        for a in list.named_children() {
             match a.kind_of() {
                 "keyword_argument" => {
                     if let Some(v) = a.field(F::Value) {
@@ -848,9 +844,8 @@ impl Eval<'_, '_> {
         let args: Vec<Node> = node
             .field(F::Arguments)
             .map(|list| {
-                let mut cursor = list.walk();
                 let args: Vec<Node> = list
-                    .named_children(&mut cursor)
+                    .named_children()
                     .filter(|a| a.kind_of() != "comment")
                     .collect();
                 args
