@@ -20,6 +20,8 @@ fields! {
     Alternative = "alternative", Subject = "subject", Parameters = "parameters",
     Operator = "operator", ModuleName = "module_name", Key = "key", Guard = "guard",
     Definition = "definition", Argument = "argument", Subscript = "subscript",
+    Cause = "cause", ReturnType = "return_type", Superclasses = "superclasses",
+    TypeParameters = "type_parameters", Expression = "expression",
 }
 
 fn language() -> &'static tree_sitter::Language {
@@ -68,6 +70,37 @@ pub(crate) fn field_of_id() -> &'static [Option<F>] {
         }
         table
     })
+}
+
+/// The id tree-sitter-python gives the named node kind `name` (0 if it has none).
+pub(crate) fn named_id(name: &str) -> u16 {
+    id_of(name, true)
+}
+
+/// The id tree-sitter-python gives the anonymous node (token) `text` (0 if it has none).
+pub(crate) fn anon_id(text: &str) -> u16 {
+    id_of(text, false)
+}
+
+fn id_of(name: &str, named: bool) -> u16 {
+    type Ids = rustc_hash::FxHashMap<(&'static str, bool), u16>;
+    static IDS: OnceLock<Ids> = OnceLock::new();
+    let ids = IDS.get_or_init(|| {
+        let language = language();
+        let mut ids = Ids::default();
+        for id in 0..language.node_kind_count() {
+            let Ok(id) = u16::try_from(id) else { continue };
+            if !language.node_kind_is_visible(id) {
+                continue;
+            }
+            if let Some(kind) = language.node_kind_for_id(id) {
+                ids.entry((kind, language.node_kind_is_named(id)))
+                    .or_insert(id);
+            }
+        }
+        ids
+    });
+    ids.get(&(name, named)).copied().unwrap_or(0)
 }
 
 /// The name of tree-sitter-python's node kind `id` (empty for an id outside the grammar).

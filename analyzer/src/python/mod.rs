@@ -10,6 +10,7 @@ mod awaits;
 mod fields;
 mod lower;
 mod pools;
+pub(crate) mod ruff_tree;
 pub(crate) mod syntax;
 
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -43,8 +44,15 @@ thread_local! {
     static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
 }
 
-/// Parses `text` into the front end's own tree (tree-sitter's is dropped once copied).
+/// Parses `text` into the front end's own tree: with ruff's parser, or with tree-sitter for a
+/// file that nests too deeply for ruff's recursive tree (see `ruff_tree::MAX_NESTING`).
 fn parse(text: &str) -> Option<Tree> {
+    ruff_tree::parse(text).or_else(|| parse_tree_sitter(text))
+}
+
+/// Parses `text` into the front end's own tree with tree-sitter (tree-sitter's own tree is
+/// dropped once copied).
+fn parse_tree_sitter(text: &str) -> Option<Tree> {
     let tree = PARSER.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
@@ -95,7 +103,14 @@ fn analyze_inner(
     };
     let root = tree.root_node();
     if root.has_error() {
-        let (span, what) = first_error(root);
+        let (span, what) = match &tree.first_error {
+            Some((start, end, message)) => {
+                // Within the text, at least one byte wide where the text allows.
+                let end = (*end as usize).max(*start as usize + 1).min(text.len());
+                (Span::new((*start as usize).min(end), end), message.clone())
+            }
+            None => first_error(root),
+        };
         result.problems.push(Problem {
             span: Some(span),
             message: format!("syntax error: {what}; functions containing it are not analysed"),

@@ -39,6 +39,9 @@ struct Raw {
 /// A parsed file. Nodes are stored in preorder, so a node's descendants follow it.
 pub(crate) struct Tree {
     nodes: Vec<Raw>,
+    /// The parser's own account of the first syntax error (start, end, message), when it
+    /// gives one (ruff's parser does; tree-sitter's error nodes say nothing).
+    pub(crate) first_error: Option<(u32, u32, String)>,
 }
 
 impl Tree {
@@ -107,7 +110,10 @@ impl Tree {
                     break;
                 }
                 if !cursor.goto_parent() {
-                    return Tree { nodes };
+                    return Tree {
+                        nodes,
+                        first_error: None,
+                    };
                 }
                 open.pop();
             }
@@ -116,6 +122,143 @@ impl Tree {
 
     pub(crate) fn root_node(&self) -> Node<'_> {
         Node { tree: self, at: 0 }
+    }
+}
+
+/// Builds a [`Tree`] in preorder: a node is opened, its children added, then it is closed
+/// with its end (used by the ruff front end, [`super::ruff_tree`]).
+pub(crate) struct Builder {
+    nodes: Vec<Raw>,
+    /// For each open node: its index and the index of its last child so far.
+    open: Vec<(u32, u32)>,
+    /// Syntax errors not yet placed, sorted by start.
+    errors: Vec<(u32, u32)>,
+    next_error: usize,
+}
+
+impl Builder {
+    pub(crate) fn new(text_len: usize, errors: Vec<(u32, u32)>) -> Builder {
+        Builder {
+            nodes: Vec::with_capacity(text_len / 3 + 16),
+            open: Vec::new(),
+            errors,
+            next_error: 0,
+        }
+    }
+
+    fn push(&mut self, kind: u16, flags: u8, field: Option<F>, start: u32, end: u32) -> u32 {
+        let at = self.nodes.len() as u32;
+        let parent = match self.open.last_mut() {
+            Some((parent, last)) => {
+                let parent = *parent;
+                if *last == NONE {
+                    self.nodes[parent as usize].first_child = at;
+                } else {
+                    self.nodes[*last as usize].next_sibling = at;
+                }
+                *last = at;
+                parent
+            }
+            None => NONE,
+        };
+        self.nodes.push(Raw {
+            kind,
+            flags,
+            field: field.map_or(NO_FIELD, |f| f as u8),
+            start,
+            end,
+            parent,
+            first_child: NONE,
+            next_sibling: NONE,
+        });
+        at
+    }
+
+    pub(crate) fn open(&mut self, kind: u16, field: Option<F>, start: u32) {
+        let at = self.push(kind, NAMED, field, start, start);
+        self.open.push((at, NONE));
+    }
+
+    /// A node opened for an anonymous token pair (`not in`).
+    pub(crate) fn open_anonymous(&mut self, kind: u16, start: u32) {
+        let at = self.push(kind, 0, None, start, start);
+        self.open.push((at, NONE));
+    }
+
+    pub(crate) fn close(&mut self, end: u32) {
+        if let Some((at, _)) = self.open.pop() {
+            let raw = &mut self.nodes[at as usize];
+            raw.end = end.max(raw.start);
+        }
+    }
+
+    pub(crate) fn leaf(&mut self, kind: u16, named: bool, field: Option<F>, start: u32, end: u32) {
+        self.push(kind, if named { NAMED } else { 0 }, field, start, end);
+    }
+
+    /// Places the syntax errors that start before `pos` as `ERROR` leaves of the open node,
+    /// and marks it and its ancestors as holding an error.
+    pub(crate) fn errors_before(&mut self, pos: u32) {
+        while let Some(&(start, end)) = self.errors.get(self.next_error) {
+            if start >= pos && !self.open.is_empty() {
+                break;
+            }
+            self.next_error += 1;
+            if self.open.is_empty() {
+                continue;
+            }
+            self.push(
+                u16::MAX,
+                NAMED | ERROR | HAS_ERROR,
+                None,
+                start,
+                end.max(start),
+            );
+            for &(at, _) in &self.open {
+                self.nodes[at as usize].flags |= HAS_ERROR;
+            }
+        }
+    }
+
+    /// The kind of the innermost open node.
+    pub(crate) fn open_kind(&self) -> u16 {
+        self.open
+            .last()
+            .map_or(0, |&(at, _)| self.nodes[at as usize].kind)
+    }
+
+    /// Whether a child of the innermost open node is under field `f`.
+    pub(crate) fn open_has_field(&self, f: F) -> bool {
+        let Some(&(at, _)) = self.open.last() else {
+            return false;
+        };
+        let mut child = self.nodes[at as usize].first_child;
+        while child != NONE {
+            let raw = &self.nodes[child as usize];
+            if raw.field == f as u8 {
+                return true;
+            }
+            child = raw.next_sibling;
+        }
+        false
+    }
+
+    /// The end of the innermost open node's last child.
+    pub(crate) fn last_child_end(&self) -> Option<u32> {
+        let &(_, last) = self.open.last()?;
+        (last != NONE).then(|| self.nodes[last as usize].end)
+    }
+
+    pub(crate) fn finish(mut self) -> Tree {
+        self.errors_before(u32::MAX);
+        while !self.open.is_empty() {
+            let end = self.last_child_end().unwrap_or(0);
+            self.close(end);
+        }
+        Tree {
+            nodes: self.nodes,
+            first_error: None,
+        }
     }
 }
 
@@ -218,6 +361,13 @@ impl<'t> Node<'t> {
 
     pub(crate) fn end_byte(&self) -> usize {
         self.raw().end as usize
+    }
+
+    /// The field this node is under in its parent, as an [`F`] index.
+    #[cfg(test)]
+    pub(crate) fn field_index(&self) -> Option<u8> {
+        let f = self.raw().field;
+        (f != NO_FIELD).then_some(f)
     }
 
     /// Unique within the tree.
@@ -345,7 +495,7 @@ impl<'t> Cursor<'t> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::fields::{self, F};
     use super::{Node, Tree};
 
@@ -413,7 +563,7 @@ mod tests {
         same(ts.root_node(), ours.root_node(), &ids)
     }
 
-    const SAMPLE: &str = "import a.b as c\nfrom . import d\n@dec(1)\nclass C(B, metaclass=M):\n    x: int = 1\n    async def f(self, p, /, q=2, *a, r: int = 3, **k) -> int:\n        async with x() as (y, z), w:\n            return [i async for i in y if i not in z]\n        try:\n            pass\n        except (E, F) as e:\n            raise\n        else:\n            del y\n        finally:\n            y = await g(*a, **k)\n        match q:\n            case [1, *rest] if rest: pass\n            case {'k': v, **kw}: pass\n            case P(a=1) | None: pass\n        while not q and p or r is not None:\n            q += 1; break\n        for i, j in enumerate(z): continue\n        lambda s=1: s\n        x = f'{y!r:>{w}}' 'tail' b'bytes'\n        global gg\n        return (yield from q) if p else {**k, 1: 2}[1:2:3]\n";
+    pub(crate) const SAMPLE: &str = "import a.b as c\nfrom . import d\n@dec(1)\nclass C(B, metaclass=M):\n    x: int = 1\n    async def f(self, p, /, q=2, *a, r: int = 3, **k) -> int:\n        async with x() as (y, z), w:\n            return [i async for i in y if i not in z]\n        try:\n            pass\n        except (E, F) as e:\n            raise\n        else:\n            del y\n        finally:\n            y = await g(*a, **k)\n        match q:\n            case [1, *rest] if rest: pass\n            case {'k': v, **kw}: pass\n            case P(a=1) | None: pass\n        while not q and p or r is not None:\n            q += 1; break\n        for i, j in enumerate(z): continue\n        lambda s=1: s\n        x = f'{y!r:>{w}}' 'tail' b'bytes'\n        global gg\n        return (yield from q) if p else {**k, 1: 2}[1:2:3]\n";
 
     #[test]
     fn the_copy_is_tree_sitters_tree_node_for_node() {

@@ -297,7 +297,7 @@ fn syntax_errors_keep_the_intact_functions() {
     check(
         "def broken(:\n    pass\n\ndef fine(pool):\n    conn = pool.getconn()\n",
         expect![[r#"
-            problem (line 1): syntax error: missing `)`; functions containing it are not analysed
+            problem (line 1): syntax error: Expected a parameter or the end of the parameter list; functions containing it are not analysed
             fine
               pool.getconn() line 5
                 held at FallThrough line 5
