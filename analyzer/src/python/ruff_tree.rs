@@ -156,6 +156,17 @@ fn build(text: &str, parsed: &ruff_python_parser::Parsed<ast::ModModule>) -> Tre
         });
     let mut c = Conv {
         text,
+        ids: Ids {
+            binary_operator: fields::named_id("binary_operator"),
+            boolean_operator: fields::named_id("boolean_operator"),
+            unary_operator: fields::named_id("unary_operator"),
+            augmented_assignment: fields::named_id("augmented_assignment"),
+            comparison_operator: fields::named_id("comparison_operator"),
+            comment: fields::named_id("comment"),
+            line_continuation: fields::named_id("line_continuation"),
+        },
+        named: rustc_hash::FxHashMap::default(),
+        anon: [u16::MAX; 256],
         tokens,
         continuations: continuations(text, tokens),
         next_continuation: 0,
@@ -164,7 +175,7 @@ fn build(text: &str, parsed: &ruff_python_parser::Parsed<ast::ModModule>) -> Tre
     };
     let module = parsed.syntax();
     let end = module_end(text, tokens);
-    c.b.open(fields::named_id("module"), None, 0);
+    c.open("module", None, 0);
     for s in &module.body {
         c.stmt(s);
     }
@@ -232,8 +243,24 @@ fn continuations(text: &str, tokens: &[Token]) -> Vec<(u32, u32)> {
     out
 }
 
+/// Kind ids the builder asks for on every token, resolved once.
+struct Ids {
+    binary_operator: u16,
+    boolean_operator: u16,
+    unary_operator: u16,
+    augmented_assignment: u16,
+    comparison_operator: u16,
+    comment: u16,
+    line_continuation: u16,
+}
+
 struct Conv<'a> {
     text: &'a str,
+    ids: Ids,
+    /// Named kinds by the address of their (static) name.
+    named: rustc_hash::FxHashMap<usize, u16>,
+    /// Anonymous kinds by token kind (`u16::MAX`: not looked up yet).
+    anon: [u16; 256],
     tokens: &'a [Token],
     continuations: Vec<(u32, u32)>,
     next_continuation: usize,
@@ -285,8 +312,7 @@ impl<'a> Conv<'a> {
                 | TokenKind::Unknown => {}
                 TokenKind::Comment => {
                     let e = self.comment_end(t);
-                    self.b
-                        .leaf(fields::named_id("comment"), true, None, start(t), e);
+                    self.b.leaf(self.ids.comment, true, None, start(t), e);
                 }
                 kind => {
                     let (s, e) = (start(t), end(t));
@@ -297,7 +323,7 @@ impl<'a> Conv<'a> {
                         _ => None,
                     };
                     if let Some((second, name)) = pair {
-                        if self.b.open_kind() == fields::named_id("comparison_operator") {
+                        if self.b.open_kind() == self.ids.comparison_operator {
                             if let Some(n) =
                                 self.tokens.get(self.next).filter(|n| n.kind() == second)
                             {
@@ -328,7 +354,7 @@ impl<'a> Conv<'a> {
                     } else {
                         None
                     };
-                    let id = fields::anon_id(&self.text[s as usize..e as usize]);
+                    let id = self.anon_kind(kind, s, e);
                     self.b.leaf(id, false, field, s, e);
                 }
             }
@@ -352,8 +378,7 @@ impl<'a> Conv<'a> {
                 break;
             }
             self.next_continuation += 1;
-            self.b
-                .leaf(fields::named_id("line_continuation"), true, None, s, e);
+            self.b.leaf(self.ids.line_continuation, true, None, s, e);
         }
     }
 
@@ -364,10 +389,10 @@ impl<'a> Conv<'a> {
             return false;
         }
         let open = self.b.open_kind();
-        (open == fields::named_id("binary_operator")
-            || open == fields::named_id("boolean_operator")
-            || open == fields::named_id("unary_operator")
-            || open == fields::named_id("augmented_assignment"))
+        (open == self.ids.binary_operator
+            || open == self.ids.boolean_operator
+            || open == self.ids.unary_operator
+            || open == self.ids.augmented_assignment)
             && !self.b.open_has_field(F::Operator)
     }
 
@@ -381,9 +406,27 @@ impl<'a> Conv<'a> {
         }
     }
 
-    fn open(&mut self, kind: &str, field: Option<F>, at: u32) {
+    /// The id of the named kind `kind`.
+    fn named_kind(&mut self, kind: &'static str) -> u16 {
+        *self
+            .named
+            .entry(kind.as_ptr() as usize)
+            .or_insert_with(|| fields::named_id(kind))
+    }
+
+    /// The id of the anonymous node for a token (its text names it).
+    fn anon_kind(&mut self, kind: TokenKind, s: u32, e: u32) -> u16 {
+        let slot = kind as usize & 0xff;
+        if self.anon[slot] == u16::MAX {
+            self.anon[slot] = fields::anon_id(&self.text[s as usize..e as usize]);
+        }
+        self.anon[slot]
+    }
+
+    fn open(&mut self, kind: &'static str, field: Option<F>, at: u32) {
         self.flush(at);
-        self.b.open(fields::named_id(kind), field, at);
+        let id = self.named_kind(kind);
+        self.b.open(id, field, at);
     }
 
     fn close(&mut self, at: u32) {
@@ -391,9 +434,10 @@ impl<'a> Conv<'a> {
         self.b.close(at);
     }
 
-    fn leaf(&mut self, kind: &str, field: Option<F>, s: u32, e: u32) {
+    fn leaf(&mut self, kind: &'static str, field: Option<F>, s: u32, e: u32) {
         self.flush(s);
-        self.b.leaf(fields::named_id(kind), true, field, s, e);
+        let id = self.named_kind(kind);
+        self.b.leaf(id, true, field, s, e);
         self.skip_to(e);
     }
 
@@ -847,7 +891,7 @@ impl<'a> Conv<'a> {
         self.close(end(tp));
     }
 
-    fn parameters(&mut self, p: &ast::Parameters, kind: &str, field: Option<F>) {
+    fn parameters(&mut self, p: &ast::Parameters, kind: &'static str, field: Option<F>) {
         let lambda = kind == "lambda_parameters";
         let (s, e) = if lambda {
             match (p.iter().next(), p.iter().last()) {
@@ -941,7 +985,7 @@ impl<'a> Conv<'a> {
     }
 
     /// A `/` or `*` separator among parameters: the nearest such token before `before`.
-    fn separator(&mut self, kind: &str, token: TokenKind, before: u32) {
+    fn separator(&mut self, kind: &'static str, token: TokenKind, before: u32) {
         if let Some(t) = self.token_before(before, token) {
             let (s, e) = (start(t), end(t));
             self.open(kind, None, s);
@@ -1491,11 +1535,8 @@ impl<'a> Conv<'a> {
                     // `f(x for x in y)`: the call's parentheses are the generator's.
                     ([Expr::Generator(g)], true) if !g.parenthesized => {
                         self.flush(start(&c.arguments));
-                        self.b.open(
-                            fields::named_id("generator_expression"),
-                            Some(F::Arguments),
-                            start(&c.arguments),
-                        );
+                        let id = self.named_kind("generator_expression");
+                        self.b.open(id, Some(F::Arguments), start(&c.arguments));
                         self.expr(&g.elt, Some(F::Body));
                         self.generators(&g.generators);
                         self.close(end(&c.arguments));
@@ -1683,7 +1724,7 @@ impl<'a> Conv<'a> {
         }
     }
 
-    fn interpolation(&mut self, el: &ast::InterpolatedElement, kind: &str) {
+    fn interpolation(&mut self, el: &ast::InterpolatedElement, kind: &'static str) {
         self.open(kind, None, start(el));
         self.expr_or_list(&el.expression, Some(F::Expression));
         if el.conversion != ast::ConversionFlag::None {
@@ -2036,6 +2077,9 @@ pub(crate) mod tests {
             .map(|n| n.has_error())
             .collect();
         assert_eq!(functions, [false, true]);
+        // An error at the very start, before any node is open, still marks the file.
+        let tree = super::parse(") = 1\n").unwrap();
+        assert!(tree.root_node().has_error());
     }
 
     #[test]

@@ -198,15 +198,16 @@ impl Builder {
 
     /// Places the syntax errors that start before `pos` as `ERROR` leaves of the open node,
     /// and marks it and its ancestors as holding an error.
+    /// With no node open (before the root), they wait for one.
     pub(crate) fn errors_before(&mut self, pos: u32) {
+        if self.open.is_empty() {
+            return;
+        }
         while let Some(&(start, end)) = self.errors.get(self.next_error) {
-            if start >= pos && !self.open.is_empty() {
+            if start >= pos {
                 break;
             }
             self.next_error += 1;
-            if self.open.is_empty() {
-                continue;
-            }
             self.push(
                 u16::MAX,
                 NAMED | ERROR | HAS_ERROR,
