@@ -55,7 +55,7 @@ fn module(index: usize, lines: usize) -> String {
 
 /// The function edit `k` puts at the end of the file: leaking when `k` is even.
 fn tail(k: usize) -> String {
-    let release = if k % 2 == 0 {
+    let release = if k.is_multiple_of(2) {
         ""
     } else {
         "    pool.putconn(conn)\n"

@@ -469,6 +469,18 @@ impl<'a> Conv<'a> {
 
     /// How many pairs of parentheses enclose exactly `start..end`.
     fn paren_levels(&self, s: u32, e: u32) -> usize {
+        // Most expressions are not parenthesized, and the byte before them says so: on the
+        // same line, the last non-blank byte before an expression ends the previous token,
+        // which is `(` only if that byte is. (At a line start a comment may sit between.)
+        let bytes = self.text.as_bytes();
+        let before_byte = bytes[..s as usize]
+            .iter()
+            .rev()
+            .find(|&&b| b != b' ' && b != b'\t')
+            .copied();
+        if !matches!(before_byte, Some(b'(' | b'\n' | b'\r' | b'\\' | b'\x0c')) {
+            return 0;
+        }
         let mut before = self.token_at(s);
         let mut after = self.token_at(e);
         let mut levels = 0;

@@ -138,8 +138,13 @@ pub(crate) struct Builder {
 
 impl Builder {
     pub(crate) fn new(text_len: usize, errors: Vec<(u32, u32)>) -> Builder {
+        // The last tree's array, if this thread has one: a fresh one for every file made the
+        // kernel clear its pages again each time (a tenth of SQLAlchemy's profile).
+        let mut nodes = SPARE.with(|spare| std::mem::take(&mut *spare.borrow_mut()));
+        nodes.clear();
+        nodes.reserve(text_len / 4 + 16);
         Builder {
-            nodes: Vec::with_capacity(text_len / 3 + 16),
+            nodes,
             open: Vec::new(),
             errors,
             next_error: 0,
@@ -259,6 +264,26 @@ impl Builder {
         Tree {
             nodes: self.nodes,
             first_error: None,
+        }
+    }
+}
+
+thread_local! {
+    /// The array of this thread's last dropped tree, reused by the next [`Builder`].
+    static SPARE: std::cell::RefCell<Vec<Raw>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl Drop for Tree {
+    fn drop(&mut self) {
+        let nodes = std::mem::take(&mut self.nodes);
+        // Kept only up to a few megabytes, so one huge file does not pin its array.
+        if nodes.capacity() <= (1 << 18) {
+            let _ = SPARE.try_with(|spare| {
+                let mut spare = spare.borrow_mut();
+                if nodes.capacity() > spare.capacity() {
+                    *spare = nodes;
+                }
+            });
         }
     }
 }
