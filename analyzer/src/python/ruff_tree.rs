@@ -124,10 +124,12 @@ fn nesting_bound(tokens: &[Token]) -> usize {
 }
 
 /// Frees a syntax tree too deep for the usual recursive drop on this thread's stack: on a
-/// stack grown for it, or, past what any stack could hold, by leaking it (only input built to
-/// nest hundreds of thousands of levels gets there).
+/// stack grown for it (512 bytes a level, at most 64 MiB), or past that by leaking it. Only
+/// input built to nest over 131,000 levels in lines short enough to pass [`looks_deep`]
+/// (an operator chain of that length inside one pair of brackets) gets there, and it leaks
+/// its own tree once per analysis, bounded by the file size limit.
 fn drop_deep(parsed: ruff_python_parser::Parsed<ast::ModModule>, bound: usize) {
-    const LEAK_PAST: usize = 1 << 20;
+    const LEAK_PAST: usize = 1 << 17;
     if bound > LEAK_PAST {
         std::mem::forget(parsed);
     } else {
