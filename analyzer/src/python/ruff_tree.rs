@@ -1209,20 +1209,7 @@ impl<'a> Conv<'a> {
         let levels = self.paren_levels(start(e), end(e));
         if levels > 0 && !own {
             // `(a) = ...`, `for (a) in ...`: each pair of parentheses is a `tuple_pattern`.
-            let mut ranges = Vec::with_capacity(levels);
-            let (mut before, mut after) = (self.token_at(start(e)), self.token_at(end(e)));
-            for _ in 0..levels {
-                let p = self.tokens[..before]
-                    .iter()
-                    .rposition(|t| Self::significant(t.kind()));
-                let n = self.tokens[after..]
-                    .iter()
-                    .position(|t| Self::significant(t.kind()));
-                let (Some(p), Some(n)) = (p, n) else { break };
-                ranges.push((start(&self.tokens[p]), end(&self.tokens[after + n])));
-                before = p;
-                after = after + n + 1;
-            }
+            let ranges = self.paren_ranges(e, levels);
             for (i, &(s, _)) in ranges.iter().enumerate().rev() {
                 let f = if i + 1 == ranges.len() { field } else { None };
                 self.open("tuple_pattern", f, s);
@@ -1327,23 +1314,34 @@ impl<'a> Conv<'a> {
 
     /// The range of `e` with the parentheses around it.
     fn outer_range(&self, e: &Expr) -> (u32, u32) {
-        let (mut s, mut en) = (start(e), end(e));
-        let mut before = self.token_at(s);
-        let mut after = self.token_at(en);
-        for _ in 0..self.paren_levels(s, en) {
+        let levels = self.paren_levels(start(e), end(e));
+        if levels == 0 {
+            return (start(e), end(e));
+        }
+        self.paren_ranges(e, levels)
+            .last()
+            .copied()
+            .unwrap_or((start(e), end(e)))
+    }
+
+    /// The ranges of the `count` innermost pairs of parentheses around `e`, innermost first
+    /// (`count` from [`Self::paren_levels`]).
+    fn paren_ranges(&self, e: &Expr, count: usize) -> Vec<(u32, u32)> {
+        let mut ranges = Vec::with_capacity(count);
+        let (mut before, mut after) = (self.token_at(start(e)), self.token_at(end(e)));
+        for _ in 0..count {
             let p = self.tokens[..before]
                 .iter()
-                .rposition(|t| t.kind() == TokenKind::Lpar);
+                .rposition(|t| Self::significant(t.kind()));
             let n = self.tokens[after..]
                 .iter()
-                .position(|t| t.kind() == TokenKind::Rpar);
+                .position(|t| Self::significant(t.kind()));
             let (Some(p), Some(n)) = (p, n) else { break };
-            s = start(&self.tokens[p]);
-            en = end(&self.tokens[after + n]);
+            ranges.push((start(&self.tokens[p]), end(&self.tokens[after + n])));
             before = p;
             after = after + n + 1;
         }
-        (s, en)
+        ranges
     }
 
     // ----- expressions -----
@@ -1361,20 +1359,7 @@ impl<'a> Conv<'a> {
             return self.bare(e, field);
         }
         // Open the outermost pair first.
-        let mut ranges = Vec::with_capacity(levels);
-        let (mut before, mut after) = (self.token_at(start(e)), self.token_at(end(e)));
-        for _ in 0..levels + owned {
-            let p = self.tokens[..before]
-                .iter()
-                .rposition(|t| Self::significant(t.kind()));
-            let n = self.tokens[after..]
-                .iter()
-                .position(|t| Self::significant(t.kind()));
-            let (Some(p), Some(n)) = (p, n) else { break };
-            ranges.push((start(&self.tokens[p]), end(&self.tokens[after + n])));
-            before = p;
-            after = after + n + 1;
-        }
+        let mut ranges = self.paren_ranges(e, levels + owned);
         ranges.truncate(levels);
         for (i, &(s, _)) in ranges.iter().enumerate().rev() {
             let f = if i + 1 == ranges.len() { field } else { None };
