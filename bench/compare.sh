@@ -13,7 +13,7 @@
 # only the trees whose title contains it (e.g. COMPARE_ONLY=tokio). After each tree it prints
 # issue 9's targets for it (met or missed, from the paired ratios of this run) and at the end
 # how many were met; COMPARE_STRICT=1 makes a missed target the script's exit status 1.
-# Python trees also get a second floor, ruff's own parser (bench/parser-floor), which is not a
+# Python trees also get a second floor, ruff's own parser (parse_only --ruff), which is not a
 # target: it shows what a faster parser than tree-sitter-python would move (see the README).
 #
 # Needs: cargo, python3 with venv and pip, curl, network access to PyPI and crates.io the first
@@ -78,8 +78,6 @@ fi
 echo "building release binaries ..." >&2
 cargo build --quiet --release --bin connlint
 cargo build --quiet --release -p connlint_analyzer --example parse_only
-# A second floor, for Python only: ruff's own parser (its own workspace and lock file).
-cargo build --quiet --release --manifest-path bench/parser-floor/Cargo.toml
 
 python3 - "$runs" "$work" "${COMPARE_PYLINT:-1}" "${COMPARE_ONLY:-}" <<'PY'
 import os, platform, statistics, subprocess, sys, time
@@ -88,7 +86,6 @@ runs, work, with_pylint, only = int(sys.argv[1]), sys.argv[2], sys.argv[3] == "1
 venv = os.path.join(work, "venv", "bin")
 connlint = "target/release/connlint"
 floor = "target/release/examples/parse_only"
-ruff_floor = "bench/parser-floor/target/release/parser-floor"
 jobs = str(os.cpu_count() or 2)
 
 def size(tree, ext):
@@ -119,7 +116,7 @@ def tools(tree, language):
     }
     if language == "python":
         # Not a target: how far a faster parser would move the floor (see the README).
-        out["ruff's parser floor"] = [ruff_floor, tree]
+        out["ruff's parser floor"] = [floor, "--ruff", tree]
         out["ruff SIM115"] = [os.path.join(venv, "ruff"), "check", "--isolated", "--no-cache",
                               "--select", "SIM115", "--quiet", tree]
         out["semgrep (2 rules)"] = [os.path.join(venv, "semgrep"), "scan", "--config",

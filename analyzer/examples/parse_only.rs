@@ -2,6 +2,9 @@
 //! given folders and parse it with tree-sitter-python, and every `.rs` file with syn (with span
 //! locations, as the analyzer does), in parallel (largest first, one file at a time per core),
 //! doing nothing else. Prints files, lines and bytes.
+//!
+//! With `--ruff` first, `.py` files are parsed with ruff's parser (`ruff_python_parser`, which
+//! the analyzer uses) instead: a second floor for `bench/compare.sh`, not one of issue 9's.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -26,8 +29,13 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
 
 fn main() {
     let mut files = Vec::new();
+    let mut ruff = false;
     for arg in std::env::args().skip(1) {
-        collect(Path::new(&arg), &mut files);
+        if arg == "--ruff" {
+            ruff = true;
+        } else {
+            collect(Path::new(&arg), &mut files);
+        }
     }
     let lines = AtomicUsize::new(0);
     let bytes = AtomicUsize::new(0);
@@ -56,6 +64,13 @@ fn main() {
                     std::hint::black_box(file.items.len());
                 }
                 proc_macro2::extra::invalidate_current_thread_spans();
+            } else if ruff {
+                // The recovering entry point, as the analyzer calls it.
+                let parsed = ruff_python_parser::parse_unchecked_source(
+                    &text,
+                    ruff_python_ast::PySourceType::Python,
+                );
+                std::hint::black_box(parsed.syntax().body.len());
             } else if let Some(tree) = parser.parse(&text, None) {
                 std::hint::black_box(tree.root_node().child_count());
             }
