@@ -607,16 +607,14 @@ impl<'a> Conv<'a> {
                 self.expr_or_list(&f.iter, Some(F::Right));
                 self.block(&f.body, Some(F::Body));
                 self.else_clause(&f.orelse, Some(F::Alternative));
-                let e = self.b.last_child_end().unwrap_or(end(f));
-                self.close(e);
+                self.close_after_children(end(f));
             }
             Stmt::While(w) => {
                 self.open("while_statement", None, start(w));
                 self.expr(&w.test, Some(F::Condition));
                 self.block(&w.body, Some(F::Body));
                 self.else_clause(&w.orelse, Some(F::Alternative));
-                let e = self.b.last_child_end().unwrap_or(end(w));
-                self.close(e);
+                self.close_after_children(end(w));
             }
             Stmt::If(i) => {
                 self.open("if_statement", None, start(i));
@@ -634,18 +632,15 @@ impl<'a> Conv<'a> {
                             self.block(&clause.body, Some(F::Body));
                         }
                     }
-                    let e = self.b.last_child_end().unwrap_or(end(clause));
-                    self.close(e);
+                    self.close_after_children(end(clause));
                 }
-                let e = self.b.last_child_end().unwrap_or(end(i));
-                self.close(e);
+                self.close_after_children(end(i));
             }
             Stmt::With(w) => {
                 self.open("with_statement", None, start(w));
                 self.with_clause(w);
                 self.block(&w.body, Some(F::Body));
-                let e = self.b.last_child_end().unwrap_or(end(w));
-                self.close(e);
+                self.close_after_children(end(w));
             }
             Stmt::Match(m) => {
                 self.open("match_statement", None, start(m));
@@ -681,14 +676,11 @@ impl<'a> Conv<'a> {
                             self.close(end(&**g));
                         }
                         self.block(&case.body, Some(F::Consequence));
-                        let e = self.b.last_child_end().unwrap_or(end(case));
-                        self.close(e);
+                        self.close_after_children(end(case));
                     }
-                    let e = self.b.last_child_end().unwrap_or(end(last));
-                    self.close(e);
+                    self.close_after_children(end(last));
                 }
-                let e = self.b.last_child_end().unwrap_or(end(m));
-                self.close(e);
+                self.close_after_children(end(m));
             }
             Stmt::Raise(r) => {
                 self.open("raise_statement", None, start(r));
@@ -724,8 +716,7 @@ impl<'a> Conv<'a> {
                         _ => {}
                     }
                     self.block(&h.body, None);
-                    let e = self.b.last_child_end().unwrap_or(end(h));
-                    self.close(e);
+                    self.close_after_children(end(h));
                 }
                 self.else_clause(&t.orelse, None);
                 if let Some(first) = t.finalbody.first() {
@@ -734,11 +725,9 @@ impl<'a> Conv<'a> {
                         .map_or(start(first), start);
                     self.open("finally_clause", None, at);
                     self.block(&t.finalbody, None);
-                    let e = self.b.last_child_end().unwrap_or(end(t));
-                    self.close(e);
+                    self.close_after_children(end(t));
                 }
-                let e = self.b.last_child_end().unwrap_or(end(t));
-                self.close(e);
+                self.close_after_children(end(t));
             }
             Stmt::Assert(a) => {
                 self.open("assert_statement", None, start(a));
@@ -808,8 +797,7 @@ impl<'a> Conv<'a> {
             .map_or(start(first), start);
         self.open("else_clause", field, at);
         self.block(body, Some(F::Body));
-        let e = self.b.last_child_end().unwrap_or(at);
-        self.close(e);
+        self.close_after_children(at);
     }
 
     fn decorators(&mut self, list: &[ast::Decorator]) {
@@ -842,55 +830,61 @@ impl<'a> Conv<'a> {
 
     fn function(&mut self, f: &ast::StmtFunctionDef) {
         let own = self.definition_start(start(&f.name), TokenKind::Def);
-        let decorated = !f.decorator_list.is_empty();
-        if decorated {
-            self.open("decorated_definition", None, start(f));
-            self.decorators(&f.decorator_list);
-        }
-        self.open(
-            "function_definition",
-            decorated.then_some(F::Definition),
-            own,
-        );
-        self.ident(&f.name, Some(F::Name));
-        if let Some(tp) = &f.type_params {
-            self.type_params(tp);
-        }
-        self.parameters(&f.parameters, "parameters", Some(F::Parameters));
-        if let Some(r) = &f.returns {
-            self.type_annotation(r, Some(F::ReturnType));
-        }
-        self.block(&f.body, Some(F::Body));
-        let e = self.b.last_child_end().unwrap_or(end(f));
-        self.close(e);
-        if decorated {
-            let e = self.b.last_child_end().unwrap_or(end(f));
-            self.close(e);
-        }
+        self.definition(&f.decorator_list, start(f), end(f), |c, field| {
+            c.open("function_definition", field, own);
+            c.ident(&f.name, Some(F::Name));
+            if let Some(tp) = &f.type_params {
+                c.type_params(tp);
+            }
+            c.parameters(&f.parameters, "parameters", Some(F::Parameters));
+            if let Some(r) = &f.returns {
+                c.type_annotation(r, Some(F::ReturnType));
+            }
+            c.block(&f.body, Some(F::Body));
+            c.close_after_children(end(f));
+        });
     }
 
-    fn class(&mut self, c: &ast::StmtClassDef) {
-        let own = self.definition_start(start(&c.name), TokenKind::Class);
-        let decorated = !c.decorator_list.is_empty();
-        if decorated {
-            self.open("decorated_definition", None, start(c));
-            self.decorators(&c.decorator_list);
+    fn class(&mut self, cl: &ast::StmtClassDef) {
+        let own = self.definition_start(start(&cl.name), TokenKind::Class);
+        self.definition(&cl.decorator_list, start(cl), end(cl), |c, field| {
+            c.open("class_definition", field, own);
+            c.ident(&cl.name, Some(F::Name));
+            if let Some(tp) = &cl.type_params {
+                c.type_params(tp);
+            }
+            if let Some(args) = &cl.arguments {
+                c.arguments(args, Some(F::Superclasses));
+            }
+            c.block(&cl.body, Some(F::Body));
+            c.close_after_children(end(cl));
+        });
+    }
+
+    /// A function or class (`own` builds its node, given its field), inside a
+    /// `decorated_definition` with the decorators when it has any. `start..end` is ruff's
+    /// range of the whole, decorators included.
+    fn definition(
+        &mut self,
+        decorators: &[ast::Decorator],
+        start: u32,
+        end: u32,
+        own: impl FnOnce(&mut Self, Option<F>),
+    ) {
+        if decorators.is_empty() {
+            return own(self, None);
         }
-        self.open("class_definition", decorated.then_some(F::Definition), own);
-        self.ident(&c.name, Some(F::Name));
-        if let Some(tp) = &c.type_params {
-            self.type_params(tp);
-        }
-        if let Some(args) = &c.arguments {
-            self.arguments(args, Some(F::Superclasses));
-        }
-        self.block(&c.body, Some(F::Body));
-        let e = self.b.last_child_end().unwrap_or(end(c));
+        self.open("decorated_definition", None, start);
+        self.decorators(decorators);
+        own(self, Some(F::Definition));
+        self.close_after_children(end);
+    }
+
+    /// Closes a compound node where its last child ends (its last block may have taken in the
+    /// comments after it), or at `fallback` when it has no children.
+    fn close_after_children(&mut self, fallback: u32) {
+        let e = self.b.last_child_end().unwrap_or(fallback);
         self.close(e);
-        if decorated {
-            let e = self.b.last_child_end().unwrap_or(end(c));
-            self.close(e);
-        }
     }
 
     fn type_params(&mut self, tp: &ast::TypeParams) {
@@ -1913,15 +1907,7 @@ fn collect_interpolations<'x>(
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use super::super::syntax::{Node, Tree};
-
-    fn ts_tree(text: &str) -> Tree {
-        let mut parser = tree_sitter::Parser::new();
-        parser
-            .set_language(&tree_sitter_python::LANGUAGE.into())
-            .unwrap();
-        Tree::from_tree_sitter(&parser.parse(text, None).unwrap())
-    }
+    use super::super::syntax::Node;
 
     /// The children compared: all of them, except that inside a string only interpolations
     /// count (the ruff tree leaves out the string's own parts).
@@ -1953,7 +1939,7 @@ pub(crate) mod tests {
 
     /// The first difference between the two trees, with the path down to it.
     pub(crate) fn first_difference(text: &str) -> Option<String> {
-        let theirs = ts_tree(text);
+        let theirs = super::super::parse_tree_sitter(text).expect("tree-sitter parses any text");
         let ours = super::parse(text)?;
         let mut path = Vec::new();
         compare(theirs.root_node(), ours.root_node(), text, &mut path)

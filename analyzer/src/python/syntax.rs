@@ -49,33 +49,14 @@ impl Tree {
     /// come from the grammar's table) and fields
     /// become [`F`] values.
     pub(crate) fn from_tree_sitter(tree: &tree_sitter::Tree) -> Tree {
-        let root = tree.root_node();
-        // About one node per 3.5 bytes of Python source, anonymous tokens included.
-        let mut nodes: Vec<Raw> = Vec::with_capacity(root.end_byte() / 3 + 16);
         let field_of = fields::field_of_id();
+        let mut b = Builder::new(tree.root_node().end_byte(), Vec::new());
         let mut cursor = tree.walk();
-        // For each open node: its index and the index of its last child pushed so far.
-        let mut open: Vec<(u32, u32)> = Vec::new();
         loop {
             let node = cursor.node();
-            let at = nodes.len() as u32;
-            let parent = match open.last_mut() {
-                Some((parent, last)) => {
-                    let parent = *parent;
-                    if *last == NONE {
-                        nodes[parent as usize].first_child = at;
-                    } else {
-                        nodes[*last as usize].next_sibling = at;
-                    }
-                    *last = at;
-                    parent
-                }
-                None => NONE,
-            };
             let field = cursor
                 .field_id()
-                .and_then(|id| field_of.get(usize::from(id.get())).copied().flatten())
-                .map_or(NO_FIELD, |f| f as u8);
+                .and_then(|id| field_of.get(usize::from(id.get())).copied().flatten());
             let mut flags = 0;
             if node.is_named() {
                 flags |= NAMED;
@@ -91,18 +72,15 @@ impl Tree {
             if node.has_error() {
                 flags |= HAS_ERROR;
             }
-            nodes.push(Raw {
-                kind: node.kind_id(),
+            let at = b.push(
+                node.kind_id(),
                 flags,
                 field,
-                start: node.start_byte() as u32,
-                end: node.end_byte() as u32,
-                parent,
-                first_child: NONE,
-                next_sibling: NONE,
-            });
+                node.start_byte() as u32,
+                node.end_byte() as u32,
+            );
             if cursor.goto_first_child() {
-                open.push((at, NONE));
+                b.open.push((at, NONE));
                 continue;
             }
             loop {
@@ -110,12 +88,9 @@ impl Tree {
                     break;
                 }
                 if !cursor.goto_parent() {
-                    return Tree {
-                        nodes,
-                        first_error: None,
-                    };
+                    return b.finish();
                 }
-                open.pop();
+                b.open.pop();
             }
         }
     }
