@@ -86,6 +86,12 @@ pub(crate) fn analyze_linked(
     (result, link)
 }
 
+#[cfg(test)]
+thread_local! {
+    /// How many times functions were lowered on this thread (the summary rounds' cost).
+    pub(crate) static LOWERINGS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 fn analyze_inner(
     text: &str,
     path: &str,
@@ -129,27 +135,107 @@ fn analyze_inner(
             Outcome::Done(Box::new((done.into_summary(unit, &user), user)))
         }
     };
-    let mut summaries: FxHashMap<String, UserSummary> = FxHashMap::default();
-    let mut results: Vec<Option<Outcome>> = ctx
+    // Callees before their callers: most functions are lowered once, already seeing the
+    // summaries of the functions of this file they call. Summaries only add facts (a factory
+    // found makes its callers' results visible); whenever a summary changes, the functions
+    // that mention its name are lowered (again), with the helpers they then pull in, until
+    // nothing changes: a few times at most for any realistic call depth inside one file.
+    let mentioned: Vec<Vec<&str>> = ctx.units.iter().map(|u| mentions.names_in(u)).collect();
+    let order = ctx.callees_first(&mentioned, &mentions);
+    let mut rank = vec![0u32; ctx.units.len()];
+    for (k, &i) in order.iter().enumerate() {
+        rank[i] = k as u32;
+    }
+    let mut mentioned_by: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+    for (i, names) in mentioned.iter().enumerate() {
+        for name in names {
+            mentioned_by.entry(name).or_default().push(i);
+        }
+    }
+    // Names whose summary is settled only once no function is left to lower, from every
+    // unit: a class's (it needs all its methods) and one that several units share
+    // (`@overload` stubs, a redefinition: the last unit with a summary gives it).
+    let mut shared: FxHashSet<&str> = FxHashSet::default();
+    let mut unit_names: FxHashSet<&str> = FxHashSet::default();
+    for u in &ctx.units {
+        shared.extend(u.class.as_deref());
+        if !unit_names.insert(u.name.as_str()) {
+            shared.insert(u.name.as_str());
+        }
+    }
+    let origins: Vec<std::cell::OnceCell<String>> = ctx
         .units
         .iter()
-        .zip(&wanted)
-        .map(|(unit, &w)| (w && !unit.has_error).then(|| lower_unit(unit, &summaries)))
+        .map(|_| std::cell::OnceCell::new())
         .collect();
-    // Summaries only add facts (a factory found makes its callers' results visible). Each round
-    // re-lowers just the functions that mention a function whose summary changed, and pulls in
-    // the helpers those call; a few rounds reach the fixed point for any realistic call depth
-    // inside one file.
-    for _round in 0..MAX_ROUNDS {
-        let mut next = FxHashMap::default();
-        for (unit, result) in ctx.units.iter().zip(&results) {
-            if let Some(Outcome::Done(done)) = result {
-                let user = &done.1;
-                if !user.is_trivial() {
-                    let mut user = user.clone();
-                    user.origin = ctx.describe(&unit.name, unit.name_span);
-                    next.insert(unit.name.clone(), user);
+    // What a unit's outcome tells its callers, under its name.
+    let published = |i: usize, outcome: &Outcome| match outcome {
+        Outcome::Done(done) if !done.1.is_trivial() => {
+            let unit = &ctx.units[i];
+            let mut user = done.1.clone();
+            user.origin = origins[i]
+                .get_or_init(|| ctx.describe(&unit.name, unit.name_span))
+                .clone();
+            Some(user)
+        }
+        _ => None,
+    };
+    let mut summaries: FxHashMap<String, UserSummary> = FxHashMap::default();
+    let mut results: Vec<Option<Outcome>> = ctx.units.iter().map(|_| None).collect();
+    let mut times = vec![0usize; ctx.units.len()];
+    // The units to lower, by rank.
+    let mut queue: std::collections::BTreeSet<(u32, usize)> = (0..ctx.units.len())
+        .filter(|&i| wanted[i] && !ctx.units[i].has_error)
+        .map(|i| (rank[i], i))
+        .collect();
+    // A changed name queues the functions that mention it; those not wanted before pull in the
+    // helpers they call.
+    let changed = |name: &str,
+                   queue: &mut std::collections::BTreeSet<(u32, usize)>,
+                   wanted: &mut Vec<bool>,
+                   times: &[usize]| {
+        let Some(units) = mentioned_by.get(name) else {
+            return;
+        };
+        let mut newly = Vec::new();
+        for &j in units {
+            if !ctx.units[j].has_error && times[j] <= MAX_ROUNDS {
+                queue.insert((rank[j], j));
+                if !wanted[j] {
+                    newly.push(j);
                 }
+            }
+        }
+        for j in ctx.expand_callees(wanted, &mentions, newly) {
+            if !ctx.units[j].has_error && times[j] <= MAX_ROUNDS {
+                queue.insert((rank[j], j));
+            }
+        }
+    };
+    loop {
+        while let Some((_, i)) = queue.pop_first() {
+            let unit = &ctx.units[i];
+            let outcome = lower_unit(unit, &summaries);
+            times[i] += 1;
+            #[cfg(test)]
+            LOWERINGS.with(|n| n.set(n.get() + 1));
+            if !shared.contains(unit.name.as_str()) {
+                let user = published(i, &outcome);
+                if summaries.get(&unit.name) != user.as_ref() {
+                    match user {
+                        Some(user) => summaries.insert(unit.name.clone(), user),
+                        None => summaries.remove(&unit.name),
+                    };
+                    changed(short_name(&unit.name), &mut queue, &mut wanted, &times);
+                }
+            }
+            results[i] = Some(outcome);
+        }
+        // Every summary again, the shared names' with them.
+        let mut next = FxHashMap::default();
+        for (i, (unit, result)) in ctx.units.iter().zip(&results).enumerate() {
+            if let Some(user) = result.as_ref().and_then(|r| published(i, r)) {
+                next.insert(unit.name.clone(), user);
             }
         }
         for (class, handle, at) in class_handles(&ctx, &results) {
@@ -160,7 +246,7 @@ fn analyze_inner(
             };
             next.insert(class, user);
         }
-        let changed: FxHashSet<&str> = next
+        let mut names: Vec<&str> = next
             .iter()
             .filter(|(k, v)| summaries.get(*k) != Some(*v))
             .map(|(k, _)| short_name(k))
@@ -171,26 +257,14 @@ fn analyze_inner(
                     .map(|k| short_name(k)),
             )
             .collect();
-        if changed.is_empty() {
-            break;
+        names.sort_unstable();
+        names.dedup();
+        for name in names {
+            changed(name, &mut queue, &mut wanted, &times);
         }
-        let mut redo: Vec<usize> = (0..ctx.units.len())
-            .filter(|&i| {
-                let u = &ctx.units[i];
-                !u.has_error
-                    && mentions
-                        .in_unit(u)
-                        .iter()
-                        .any(|(_, name)| changed.contains(name))
-            })
-            .collect();
-        let newly: Vec<usize> = redo.iter().copied().filter(|&i| !wanted[i]).collect();
-        redo.extend(ctx.expand_callees(&mut wanted, &mentions, newly));
         summaries = next;
-        for i in redo {
-            if !ctx.units[i].has_error {
-                results[i] = Some(lower_unit(&ctx.units[i], &summaries));
-            }
+        if queue.is_empty() {
+            break;
         }
     }
     let finalizer_only: Vec<String> = class_handles(&ctx, &results)
@@ -1058,6 +1132,47 @@ impl<'t> FileCtx<'t> {
         true
     }
 
+    /// Every unit, each after the functions and classes of this file it mentions (callees
+    /// first) where recursion allows; otherwise in file order.
+    fn callees_first(&self, mentioned: &[Vec<&str>], mentions: &Mentions) -> Vec<usize> {
+        let callees = |i: usize| -> Vec<usize> {
+            let mut out: Vec<usize> = mentioned[i]
+                .iter()
+                .flat_map(|name| mentions.by_short.get(*name).into_iter().flatten())
+                .copied()
+                .filter(|&j| j != i)
+                .collect();
+            out.sort_unstable();
+            out.dedup();
+            out
+        };
+        // 0: not yet visited, 1: on the stack, 2: placed.
+        let mut state = vec![0u8; self.units.len()];
+        let mut order = Vec::with_capacity(self.units.len());
+        let mut stack: Vec<(usize, Vec<usize>, usize)> = Vec::new();
+        for root in 0..self.units.len() {
+            if state[root] != 0 {
+                continue;
+            }
+            state[root] = 1;
+            stack.push((root, callees(root), 0));
+            while let Some((i, next, k)) = stack.last_mut() {
+                if let Some(&j) = next.get(*k) {
+                    *k += 1;
+                    if state[j] == 0 {
+                        state[j] = 1;
+                        stack.push((j, callees(j), 0));
+                    }
+                } else {
+                    state[*i] = 2;
+                    order.push(*i);
+                    stack.pop();
+                }
+            }
+        }
+        order
+    }
+
     /// Marks the functions of this file called (transitively) from `start` as wanted; returns
     /// the ones newly marked.
     fn expand_callees(
@@ -1126,6 +1241,20 @@ struct Mentions<'t> {
 impl<'t> Mentions<'t> {
     fn in_unit(&self, unit: &Unit) -> &[(u32, &'t str)] {
         in_range(&self.all, unit.node.start_byte(), unit.node.end_byte())
+    }
+
+    /// The names a unit mentions, each once, but for its own `def` name.
+    fn names_in(&self, unit: &Unit) -> Vec<&'t str> {
+        let own = short_name(&unit.name);
+        let mut names: Vec<&'t str> = self
+            .in_unit(unit)
+            .iter()
+            .filter(|&&(at, name)| !(at == unit.name_span.start && name == own))
+            .map(|&(_, name)| name)
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        names
     }
 }
 
