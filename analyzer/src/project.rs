@@ -657,6 +657,21 @@ pub fn analyze_project_shared(
     } else {
         vec![true; files.len()]
     };
+    // Leaving files out pays only when they are a fair part of the text: every file the
+    // closure adds back costs another fixed point (the index rebuilt, every lookup of every
+    // chosen file asked again). Below a tenth of the text, the prefilter is skipped: on the
+    // dense tree (0.25% left out, 200 files added back) it cost 0.11 s of 1.4 s; on
+    // SQLAlchemy (2% left out) 0.016 s, for 0.01 s of analysis saved.
+    let left_out: usize = files
+        .iter()
+        .zip(&chosen)
+        .filter(|(_, c)| !**c)
+        .map(|(f, _)| f.text.len())
+        .sum();
+    let total: usize = files.iter().map(|f| f.text.len()).sum();
+    if left_out < total / 10 {
+        chosen.iter_mut().for_each(|c| *c = true);
+    }
     drop(scanned);
     let solve = |memo: &mut Memo, chosen: &[bool], start: Option<Vec<Analysed>>| {
         fixed_point(
@@ -1453,10 +1468,12 @@ def raw(adapter):
         let fresh = analyze_project(Language::Python, &files);
         assert_eq!(dumps(&files, &after), dumps(&files, &fresh));
         assert_ne!(dumps(&files, &after), dumps(&files, &cold));
-        // Only the edited file is analysed, and once: it now says `close`, so the prefilter
-        // keeps it from the start, and the first round analyses it after db.py, which it
-        // imports (replayed), with `get_db`'s summary already made.
-        assert_eq!(memo.stats().analysed, 1, "{:?}", memo.stats());
+        // The edited file is analysed once: it now says `close`, so the prefilter keeps it
+        // from the start, and the first round analyses it after db.py, which it imports
+        // (replayed), with `get_db`'s summary already made. helpers.py, all the prefilter
+        // would now leave out, is under a tenth of the text: the prefilter steps aside and it
+        // is analysed too, for the first time.
+        assert_eq!(memo.stats().analysed, 2, "{:?}", memo.stats());
         assert_eq!(memo.stats().reused, 1, "{:?}", memo.stats());
 
         // Declarations are part of every file's inputs.
