@@ -47,7 +47,8 @@ impl From<ExitStatus> for ExitCode {
     }
 }
 
-/// Parses the command line, runs the subcommand and reports any error on stderr.
+/// Parses the command line, runs the subcommand and reports any error on stderr. Meant as the
+/// body of a process's `main`: `check` leaves its report for the OS to take back at exit.
 pub fn run() -> ExitStatus {
     run_with(std::env::args_os())
 }

@@ -147,6 +147,10 @@ pub(crate) fn run(args: &CheckArgs) -> miette::Result<ExitStatus> {
             },
         };
     }
+    // `check` is the last thing the process does (`crate::run` is `main`'s body): the OS takes
+    // the report's memory back at once, where freeing its texts and findings one by one took
+    // 0.1 s of the dense tree's 1.4 s.
+    std::mem::forget(report);
     Ok(status)
 }
 
