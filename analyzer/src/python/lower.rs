@@ -120,6 +120,31 @@ fn find_word(text: &str, needle: &str) -> Option<usize> {
     None
 }
 
+/// The attributes of `self` a text mentions (`self.conn`, not `myself.conn` or `x.self.conn`),
+/// each with the offset of its first mention: where `find_word(text, "self.conn")` would be.
+fn self_attributes(text: &str) -> FxHashMap<&str, usize> {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut out = FxHashMap::default();
+    let mut from = 0;
+    while let Some(i) = text.get(from..).and_then(|t| t.find("self.")) {
+        let at = from + i;
+        from = at + "self.".len();
+        if text[..at]
+            .chars()
+            .next_back()
+            .is_some_and(|c| is_word(c) || c == '.')
+        {
+            continue;
+        }
+        let rest = &text[from..];
+        let len = rest.find(|c: char| !is_word(c)).unwrap_or(rest.len());
+        if len > 0 {
+            out.entry(&rest[..len]).or_insert(at);
+        }
+    }
+    out
+}
+
 /// A generator body that also releases connections: it keeps ownership across its `yield`.
 fn generator_that_releases(body: &str) -> bool {
     find_word(body, "yield").is_some()
@@ -558,9 +583,11 @@ impl<'a, 't> Lower<'a, 't> {
         };
         let body = self.ctx.text_of(Some(self.unit.node));
         let base = self.unit.node.start_byte();
+        // One pass over the body, not one search per attribute (a class may assign dozens).
+        let mentioned = self_attributes(body);
         for attr in attrs {
             let needle = format!("self.{attr}");
-            let (name, here) = match find_word(body, &needle) {
+            let (name, here) = match mentioned.get(attr.as_str()).copied() {
                 Some(at) => (
                     needle.clone(),
                     Span::new(base + at, base + at + needle.len()),
@@ -2339,4 +2366,23 @@ fn static_name(m: &str) -> &'static str {
         "release",
     ];
     NAMES.iter().find(|n| **n == m).copied().unwrap_or("close")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_pass_over_self_finds_what_a_search_per_attribute_finds() {
+        let text = "def close(self):\n    myself.conn = 1\n    x.self.conn = 2\n    self.connection.close()\n    self.conn.close()\n    self.conn = None\n    self.é_pool.x\n    self.\n    self.";
+        let found = self_attributes(text);
+        for attr in ["conn", "connection", "é_pool", "con", "pool", "x"] {
+            assert_eq!(
+                found.get(attr).copied(),
+                find_word(text, &format!("self.{attr}")),
+                "{attr}"
+            );
+        }
+        assert_eq!(found.len(), 3, "{found:?}");
+    }
 }

@@ -471,16 +471,36 @@ impl<'a> Conv<'a> {
 
     /// How many pairs of parentheses enclose exactly `start..end`.
     fn paren_levels(&self, s: u32, e: u32) -> usize {
-        // Most expressions are not parenthesized, and the byte before them says so: on the
-        // same line, the last non-blank byte before an expression ends the previous token,
-        // which is `(` only if that byte is. (At a line start a comment may sit between.)
+        // Most expressions are not parenthesized, and the bytes around them say so: the last
+        // non-blank byte before an expression (line breaks and continuations count as blank)
+        // ends the previous token, which is `(` only if that byte is, unless a comment sits
+        // between (any `#` on that byte's line sends the question to the tokens).
         let bytes = self.text.as_bytes();
-        let before_byte = bytes[..s as usize]
+        let last = bytes[..s as usize]
             .iter()
-            .rev()
-            .find(|&&b| b != b' ' && b != b'\t')
-            .copied();
-        if !matches!(before_byte, Some(b'(' | b'\n' | b'\r' | b'\\' | b'\x0c')) {
+            .rposition(|&b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' | b'\\'));
+        let Some(at) = last else {
+            return 0;
+        };
+        // On the expression's own line nothing can follow a comment.
+        let same_line = !bytes[at..s as usize].contains(&b'\n');
+        if bytes[at] != b'(' && same_line {
+            return 0;
+        }
+        if bytes[at] != b'(' {
+            let line = bytes[..at]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1);
+            if !bytes[line..at].contains(&b'#') {
+                return 0;
+            }
+        }
+        // Likewise after it: `)` or a comment must come next.
+        let next = bytes[e as usize..]
+            .iter()
+            .find(|&&b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' | b'\\'));
+        if !matches!(next, Some(b')' | b'#')) {
             return 0;
         }
         let mut before = self.token_at(s);
