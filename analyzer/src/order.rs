@@ -15,9 +15,28 @@ use rustc_hash::{FxHashMap, FxHashSet};
 /// functions too, and lines inside strings, which cost only order).
 pub(crate) fn imported_modules(text: &str, module: &str, is_package: bool) -> Vec<String> {
     let mut found = Vec::new();
-    let mut lines = text.lines();
-    while let Some(line) = lines.next() {
-        let line = line.trim_start();
+    // Only lines that say `import ` can import: found with memmem, not by splitting every line
+    // (3% of SQLAlchemy's run). `next` is the first byte not yet read as part of a line.
+    let bytes = text.as_bytes();
+    let line_end =
+        |from: usize| memchr::memchr(b'\n', &bytes[from..]).map_or(bytes.len(), |i| from + i);
+    // A line as `str::lines` gives it: without its `\n` or `\r\n`.
+    let line_at = |start: usize, end: usize| {
+        let line = &text[start..end];
+        if end < bytes.len() {
+            line.strip_suffix('\r').unwrap_or(line)
+        } else {
+            line
+        }
+    };
+    let finder = memchr::memmem::Finder::new("import ");
+    let mut next = 0;
+    while let Some(i) = bytes.get(next..).and_then(|rest| finder.find(rest)) {
+        let at = next + i;
+        let start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |j| j + 1);
+        let end = line_end(at);
+        next = end + 1;
+        let line = line_at(start, end).trim_start();
         if let Some(rest) = line.strip_prefix("from ") {
             let Some((from, names)) = rest.split_once(" import ") else {
                 continue;
@@ -35,8 +54,13 @@ pub(crate) fn imported_modules(text: &str, module: &str, is_package: bool) -> Ve
             let code = |l: &str| l.split('#').next().unwrap_or_default().to_string();
             let mut names = code(names);
             if names.contains('(') && !names.contains(')') {
-                for more in lines.by_ref().take(200) {
-                    let more = code(more);
+                for _ in 0..200 {
+                    if next >= bytes.len() {
+                        break;
+                    }
+                    let end = line_end(next);
+                    let more = code(line_at(next, end));
+                    next = end + 1;
                     names.push(' ');
                     names.push_str(&more);
                     if more.contains(')') {
@@ -184,6 +208,107 @@ from ... import too_far
             ["app.db.x", "app.db"]
         );
         assert!(imported_modules("from .... import x\n", "a.b", false).is_empty());
+    }
+
+    /// What `imported_modules` read line by line before it searched for `import `: the
+    /// reference the faster reading must agree with.
+    fn by_lines(text: &str, module: &str, is_package: bool) -> Vec<String> {
+        let mut found = Vec::new();
+        let mut lines = text.lines();
+        while let Some(line) = lines.next() {
+            let line = line.trim_start();
+            if let Some(rest) = line.strip_prefix("from ") {
+                let Some((from, names)) = rest.split_once(" import ") else {
+                    continue;
+                };
+                let from = from.trim();
+                let dotted = from.trim_start_matches('.');
+                if !dotted.is_empty() && !dotted.split('.').all(is_identifier) {
+                    continue;
+                }
+                let from = crate::python::absolute_module(from, module, is_package);
+                if from.is_empty() {
+                    continue;
+                }
+                let code = |l: &str| l.split('#').next().unwrap_or_default().to_string();
+                let mut names = code(names);
+                if names.contains('(') && !names.contains(')') {
+                    for more in lines.by_ref().take(200) {
+                        let more = code(more);
+                        names.push(' ');
+                        names.push_str(&more);
+                        if more.contains(')') {
+                            break;
+                        }
+                    }
+                }
+                for name in names
+                    .split([',', '(', ')'])
+                    .filter_map(|n| n.split_whitespace().next())
+                    .filter(|n| is_identifier(n))
+                {
+                    found.push(format!("{from}.{name}"));
+                }
+                found.push(from);
+            } else if let Some(rest) = line.strip_prefix("import ") {
+                for part in rest.split(',') {
+                    if let Some(m) = part
+                        .split_whitespace()
+                        .next()
+                        .filter(|m| m.split('.').all(is_identifier))
+                    {
+                        found.push(m.to_string());
+                    }
+                }
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn searching_for_import_reads_what_reading_every_line_read() {
+        let tricky = [
+            "import a\r\nfrom b import (c,\r\n  d)\r\nimport e\r",
+            "from x import (\n  import_me,\n  import y\n)\nimport z",
+            "from x import (\n a,\n b",
+            "from x import (a\n",
+            "x = 1  # import nothing\n  import   q.r, s as t\nfrom . import (u, v)",
+            "\u{3000}import wide\nfrom\u{a0}y import z\n\n\nimport last",
+            "importer = 1\nfrom m import n\n",
+            "",
+        ];
+        for text in tricky {
+            for package in [false, true] {
+                assert_eq!(
+                    imported_modules(text, "app.sub", package),
+                    by_lines(text, "app.sub", package),
+                    "{text:?}"
+                );
+            }
+        }
+        let mut texts = Vec::new();
+        corpus_texts(std::path::Path::new("../corpus"), &mut texts);
+        assert!(texts.len() > 40, "{}", texts.len());
+        for text in &texts {
+            assert_eq!(
+                imported_modules(text, "app.sub", false),
+                by_lines(text, "app.sub", false)
+            );
+        }
+    }
+
+    fn corpus_texts(dir: &std::path::Path, out: &mut Vec<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                corpus_texts(&path, out);
+            } else if path.extension().is_some_and(|e| e == "py") {
+                out.extend(std::fs::read_to_string(&path).ok());
+            }
+        }
     }
 
     #[test]

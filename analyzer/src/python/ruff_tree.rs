@@ -50,23 +50,32 @@ pub(crate) fn parse(text: &str) -> Option<Tree> {
 /// only spares ruff's parser such input.
 fn looks_deep(text: &str) -> bool {
     const LONGEST_LINE: usize = 1 << 16;
-    let (mut depth, mut deepest, mut line) = (0usize, 0usize, 0usize);
-    for &b in text.as_bytes() {
+    // Lines first, by memchr; then brackets, only where a file has enough of them to nest
+    // that deep (counting them is a loop the compiler vectorises).
+    let bytes = text.as_bytes();
+    let mut line_start = 0;
+    for at in memchr::memchr_iter(b'\n', bytes).chain([bytes.len()]) {
+        if at - line_start > LONGEST_LINE {
+            return true;
+        }
+        line_start = at + 1;
+    }
+    let opening = bytes
+        .iter()
+        .filter(|&&b| b == b'(' || b == b'[' || b == b'{')
+        .count();
+    if opening <= MAX_NESTING {
+        return false;
+    }
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for &b in bytes {
         match b {
             b'(' | b'[' | b'{' => {
                 depth += 1;
                 deepest = deepest.max(depth);
             }
             b')' | b']' | b'}' => depth = depth.saturating_sub(1),
-            b'\n' => {
-                line = 0;
-                continue;
-            }
             _ => {}
-        }
-        line += 1;
-        if line > LONGEST_LINE {
-            return true;
         }
     }
     deepest > MAX_NESTING
