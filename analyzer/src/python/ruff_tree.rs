@@ -50,8 +50,8 @@ pub(crate) fn parse(text: &str) -> Option<Tree> {
 /// only spares ruff's parser such input.
 fn looks_deep(text: &str) -> bool {
     const LONGEST_LINE: usize = 1 << 16;
-    // Lines first, by memchr; then brackets, only where a file has enough of them to nest
-    // that deep (counting them is a loop the compiler vectorises).
+    // Lines first, by memchr; then brackets, followed one by one only where a cheap bound
+    // allows them to nest that deep.
     let bytes = text.as_bytes();
     let mut line_start = 0;
     for at in memchr::memchr_iter(b'\n', bytes).chain([bytes.len()]) {
@@ -60,11 +60,22 @@ fn looks_deep(text: &str) -> bool {
         }
         line_start = at + 1;
     }
-    let opening = bytes
-        .iter()
-        .filter(|&&b| b == b'(' || b == b'[' || b == b'{')
-        .count();
-    if opening <= MAX_NESTING {
+    // A bound first, from counts per 64 bytes (a loop the compiler vectorises): the depth
+    // never exceeds the highest running balance of brackets minus the lowest (or 0), and
+    // within a chunk the balance rises at most by its opening brackets and falls at most by
+    // its closing ones.
+    let (mut balance, mut high, mut low) = (0i64, 0i64, 0i64);
+    for chunk in bytes.chunks(64) {
+        let (mut open, mut close) = (0u32, 0u32);
+        for &b in chunk {
+            open += u32::from(b == b'(' || b == b'[' || b == b'{');
+            close += u32::from(b == b')' || b == b']' || b == b'}');
+        }
+        high = high.max(balance + i64::from(open));
+        low = low.min(balance - i64::from(close));
+        balance += i64::from(open) - i64::from(close);
+    }
+    if high - low <= MAX_NESTING as i64 {
         return false;
     }
     let (mut depth, mut deepest) = (0usize, 0usize);
@@ -2101,6 +2112,19 @@ pub(crate) mod tests {
         // Brackets: seen in the bytes, before ruff's parser runs.
         let text = format!("x = {}1{}\n", "[".repeat(5000), "]".repeat(5000));
         assert!(super::looks_deep(&text) && super::parse(&text).is_none());
+        // Closing brackets that close nothing do not hide the depth after them; many brackets
+        // that never nest deep are not deep.
+        let text = format!(
+            "x = 1{}\ny = {}1{}\n",
+            ")".repeat(3000),
+            "(".repeat(1001),
+            ")".repeat(1001)
+        );
+        assert!(super::looks_deep(&text));
+        let text = "f(g(1), [2], {3: (4)})\n".repeat(2000);
+        assert!(!super::looks_deep(&text));
+        let text = format!("x = {}1{}\n", "(".repeat(1000), ")".repeat(1000));
+        assert!(!super::looks_deep(&text));
         // An operator chain has no brackets: the bound over the tokens catches it.
         let text = format!("x = {}\n", vec!["a"; 5000].join(" + "));
         assert!(!super::looks_deep(&text) && super::parse(&text).is_none());
