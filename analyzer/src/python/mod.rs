@@ -183,37 +183,34 @@ fn analyze_inner(
     let mut summaries: FxHashMap<String, UserSummary> = FxHashMap::default();
     let mut results: Vec<Option<Outcome>> = ctx.units.iter().map(|_| None).collect();
     let mut times = vec![0usize; ctx.units.len()];
-    // The units to lower, by rank.
-    let mut queue: std::collections::BTreeSet<(u32, usize)> = (0..ctx.units.len())
-        .filter(|&i| wanted[i] && !ctx.units[i].has_error)
-        .map(|i| (rank[i], i))
-        .collect();
+    let mut queue = Passes::new(
+        (0..ctx.units.len()).filter(|&i| wanted[i] && !ctx.units[i].has_error),
+        &rank,
+    );
     // A changed name queues the functions that mention it; those not wanted before pull in the
     // helpers they call.
-    let changed = |name: &str,
-                   queue: &mut std::collections::BTreeSet<(u32, usize)>,
-                   wanted: &mut Vec<bool>,
-                   times: &[usize]| {
+    let changed = |name: &str, queue: &mut Passes, wanted: &mut Vec<bool>, times: &[usize]| {
         let Some(units) = mentioned_by.get(name) else {
             return;
         };
+        let may_lower = |j: usize| !ctx.units[j].has_error && times[j] <= MAX_ROUNDS;
         let mut newly = Vec::new();
         for &j in units {
-            if !ctx.units[j].has_error && times[j] <= MAX_ROUNDS {
-                queue.insert((rank[j], j));
+            if may_lower(j) {
+                queue.add(j, &rank);
                 if !wanted[j] {
                     newly.push(j);
                 }
             }
         }
         for j in ctx.expand_callees(wanted, &mentions, newly) {
-            if !ctx.units[j].has_error && times[j] <= MAX_ROUNDS {
-                queue.insert((rank[j], j));
+            if may_lower(j) {
+                queue.add(j, &rank);
             }
         }
     };
     loop {
-        while let Some((_, i)) = queue.pop_first() {
+        while let Some(i) = queue.pop() {
             let unit = &ctx.units[i];
             let outcome = lower_unit(unit, &summaries);
             times[i] += 1;
@@ -231,6 +228,7 @@ fn analyze_inner(
             }
             results[i] = Some(outcome);
         }
+        queue.end_pass();
         // Every summary again, the shared names' with them.
         let mut next = FxHashMap::default();
         for (i, (unit, result)) in ctx.units.iter().zip(&results).enumerate() {
@@ -263,7 +261,7 @@ fn analyze_inner(
             changed(name, &mut queue, &mut wanted, &times);
         }
         summaries = next;
-        if queue.is_empty() {
+        if !queue.next_pass(&rank) {
             break;
         }
     }
@@ -354,6 +352,66 @@ fn analyze_inner(
         .flat_map(|(u, _)| [u.name.clone()].into_iter().chain(u.class.clone()))
         .collect();
     result
+}
+
+/// The units of a file left to lower, in passes over them in rank order (callees first). A
+/// unit that a change reaches after its turn in this pass waits for the next: lowering it
+/// again at once would go back and forth between the functions of a cycle, or between the
+/// thousands of methods of generated classes that share a name, once per change.
+struct Passes {
+    now: std::collections::BTreeSet<(u32, usize)>,
+    later: Vec<usize>,
+    /// Whether a unit is in `now` or `later`.
+    queued: Vec<bool>,
+    /// The rank of the unit lowered last in this pass (`u32::MAX` once it is over).
+    at: u32,
+}
+
+impl Passes {
+    fn new(first: impl Iterator<Item = usize>, rank: &[u32]) -> Self {
+        let mut passes = Passes {
+            now: std::collections::BTreeSet::new(),
+            later: Vec::new(),
+            queued: vec![false; rank.len()],
+            at: 0,
+        };
+        for i in first {
+            passes.queued[i] = true;
+            passes.now.insert((rank[i], i));
+        }
+        passes
+    }
+
+    fn add(&mut self, i: usize, rank: &[u32]) {
+        if self.queued[i] {
+            return;
+        }
+        self.queued[i] = true;
+        if rank[i] > self.at && self.at != u32::MAX {
+            self.now.insert((rank[i], i));
+        } else {
+            self.later.push(i);
+        }
+    }
+
+    fn pop(&mut self) -> Option<usize> {
+        let (at, i) = self.now.pop_first()?;
+        self.queued[i] = false;
+        self.at = at;
+        Some(i)
+    }
+
+    /// From here on, whatever is added waits for the next pass.
+    fn end_pass(&mut self) {
+        self.at = u32::MAX;
+    }
+
+    /// Starts the next pass; false when nothing is left to lower.
+    fn next_pass(&mut self, rank: &[u32]) -> bool {
+        self.now = self.later.drain(..).map(|i| (rank[i], i)).collect();
+        self.at = 0;
+        !self.now.is_empty()
+    }
 }
 
 fn first_error(root: Node) -> (Span, String) {
@@ -1135,10 +1193,16 @@ impl<'t> FileCtx<'t> {
     /// Every unit, each after the functions and classes of this file it mentions (callees
     /// first) where recursion allows; otherwise in file order.
     fn callees_first(&self, mentioned: &[Vec<&str>], mentions: &Mentions) -> Vec<usize> {
+        // The order only saves lowerings (the change tracking makes the result right in any
+        // order), so a name that many units share (`close` in each of thousands of generated
+        // classes) orders nothing rather than cost a square of their number.
+        const SHARED_BY_MORE: usize = 64;
         let callees = |i: usize| -> Vec<usize> {
             let mut out: Vec<usize> = mentioned[i]
                 .iter()
-                .flat_map(|name| mentions.by_short.get(*name).into_iter().flatten())
+                .filter_map(|name| mentions.by_short.get(*name))
+                .filter(|units| units.len() <= SHARED_BY_MORE)
+                .flatten()
                 .copied()
                 .filter(|&j| j != i)
                 .collect();

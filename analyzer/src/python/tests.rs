@@ -321,6 +321,25 @@ class Wrapper:
 }
 
 #[test]
+fn many_functions_sharing_a_name_are_lowered_a_few_times_each() {
+    // Generated code: hundreds of classes whose methods share their names, each `close`
+    // changing the summary every `run` mentions. Lowering a mention again at every change went
+    // back and forth, 200 x 200 times.
+    let mut src = String::new();
+    for i in 0..200 {
+        src.push_str(&format!(
+            "class W{i}:\n    def __init__(self, pool):\n        self.c = pool.getconn()\n\n    def close(self):\n        self.c.close()\n\n    def run(self):\n        self.close()\n\n"
+        ));
+    }
+    crate::python::LOWERINGS.with(|n| n.set(0));
+    let analysis = analyze(Language::Python, &src);
+    assert!(analysis.problems.is_empty(), "{:?}", analysis.problems);
+    let lowerings = crate::python::LOWERINGS.with(std::cell::Cell::get);
+    // 600 functions and the module.
+    assert!(lowerings <= 3 * 601, "{lowerings}");
+}
+
+#[test]
 fn pools_recognised_by_constructor_annotation_and_self() {
     check(
         r#"
