@@ -36,10 +36,7 @@ fn run(texts: &[(String, String)], memo: Option<&mut Memo>) -> Vec<String> {
         Some(memo) => check_project_memo(Language::Python, &files, &declared, &selection, memo),
         None => check_project(Language::Python, &files, &declared, &selection),
     };
-    checked
-        .iter()
-        .map(|c| format!("{:?}", c.findings))
-        .collect()
+    findings(&checked)
 }
 
 #[test]
@@ -78,8 +75,20 @@ fn warm_and_edited_runs_agree_with_cold_runs_over_the_corpus() {
     }
 }
 
-/// Findings per file, and how many analyses ran, with the prefilter on or off.
-fn prefiltered(texts: &[(String, String)], prefilter: bool) -> (Vec<String>, usize) {
+/// Each file's findings, as text to compare.
+fn findings(checked: &[connlint_rules::Checked]) -> Vec<String> {
+    checked
+        .iter()
+        .map(|c| format!("{:?}", c.findings))
+        .collect()
+}
+
+/// The project checked with the prefilter on or off, and how many analyses ran.
+fn prefiltered(
+    language: Language,
+    texts: &[(String, String)],
+    prefilter: bool,
+) -> (Vec<connlint_rules::Checked>, usize) {
     let files: Vec<SourceFile> = texts
         .iter()
         .map(|(path, text)| SourceFile { path, text })
@@ -94,11 +103,8 @@ fn prefiltered(texts: &[(String, String)], prefilter: bool) -> (Vec<String>, usi
         prefilter,
     };
     let mut memo = Memo::new();
-    let findings = connlint_rules::check_project_with(Language::Python, &files, options, &mut memo)
-        .iter()
-        .map(|c| format!("{:?}", c.findings))
-        .collect();
-    (findings, memo.stats().analysed)
+    let checked = connlint_rules::check_project_with(language, &files, options, &mut memo);
+    (checked, memo.stats().analysed)
 }
 
 /// The corpus, a file that holds nothing, and one that only defines a closer another uses.
@@ -135,8 +141,9 @@ fn the_prefilter_changes_no_finding_over_the_corpus() {
         "extra/tables.py".into(),
         row.repeat(rest / 3 / row.len() + 1),
     ));
-    let (with, parsed_with) = prefiltered(&texts, true);
-    let (without, parsed_without) = prefiltered(&texts, false);
+    let (with, parsed_with) = prefiltered(Language::Python, &texts, true);
+    let (without, parsed_without) = prefiltered(Language::Python, &texts, false);
+    let (with, without) = (findings(&with), findings(&without));
     // maths.py, tables.py (and corpus files without connection code) are never parsed.
     assert!(
         parsed_with < parsed_without,
@@ -158,8 +165,9 @@ fn the_prefilter_steps_aside_when_it_would_leave_little_out() {
     // The files without connection code are under a tenth of the corpus' text: analysing them
     // costs less than the second fixed point that adding helpers.py back would.
     let texts = corpus_and_extras();
-    let (with, parsed_with) = prefiltered(&texts, true);
-    let (without, parsed_without) = prefiltered(&texts, false);
+    let (with, parsed_with) = prefiltered(Language::Python, &texts, true);
+    let (without, parsed_without) = prefiltered(Language::Python, &texts, false);
+    let (with, without) = (findings(&with), findings(&without));
     assert_eq!(parsed_with, parsed_without);
     assert_eq!(with, without);
 }
@@ -176,29 +184,8 @@ fn the_rust_prefilter_changes_no_finding_over_the_corpus() {
         "extra/src/maths.rs".into(),
         "pub fn area(r: f64) -> f64 { 3.14 * r * r\n".into(),
     ));
-    let files: Vec<SourceFile> = texts
-        .iter()
-        .map(|(path, text)| SourceFile { path, text })
-        .collect();
-    let selection = Selection::default();
-    let declared = Declarations::default();
-    let limits = connlint_rules::Limits::default();
-    let run = |prefilter: bool| {
-        let options = connlint_rules::ProjectOptions {
-            declared: &declared,
-            selection: &selection,
-            limits: &limits,
-            prefilter,
-        };
-        connlint_rules::check_project_with(Language::Rust, &files, options, &mut Memo::new())
-    };
-    let (with, without) = (run(true), run(false));
-    let findings = |checked: &[connlint_rules::Checked]| -> Vec<String> {
-        checked
-            .iter()
-            .map(|c| format!("{:?}", c.findings))
-            .collect()
-    };
+    let (with, _) = prefiltered(Language::Rust, &texts, true);
+    let (without, _) = prefiltered(Language::Rust, &texts, false);
     assert_eq!(findings(&with), findings(&without));
     assert!(with.iter().filter(|c| !c.findings.is_empty()).count() > 10);
     let maths = texts.len() - 1;
