@@ -36,59 +36,77 @@ pub(crate) fn imported_modules(text: &str, module: &str, is_package: bool) -> Ve
         let start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |j| j + 1);
         let end = line_end(at);
         next = end + 1;
-        let line = line_at(start, end).trim_start();
-        if let Some(rest) = line.strip_prefix("from ") {
-            let Some((from, names)) = rest.split_once(" import ") else {
-                continue;
-            };
-            let from = from.trim();
-            let dotted = from.trim_start_matches('.');
-            if !dotted.is_empty() && !dotted.split('.').all(is_identifier) {
-                continue;
-            }
-            let from = crate::python::absolute_module(from, module, is_package);
-            if from.is_empty() {
-                continue;
-            }
-            // A parenthesised list may go on for lines (comments dropped from each).
-            let code = |l: &str| l.split('#').next().unwrap_or_default().to_string();
-            let mut names = code(names);
-            if names.contains('(') && !names.contains(')') {
-                for _ in 0..200 {
-                    if next >= bytes.len() {
-                        break;
-                    }
-                    let end = line_end(next);
-                    let more = code(line_at(next, end));
-                    next = end + 1;
-                    names.push(' ');
-                    names.push_str(&more);
-                    if more.contains(')') {
-                        break;
-                    }
-                }
-            }
-            for name in names
-                .split([',', '(', ')'])
-                .filter_map(|n| n.split_whitespace().next())
-                .filter(|n| is_identifier(n))
-            {
-                found.push(format!("{from}.{name}"));
-            }
-            found.push(from);
-        } else if let Some(rest) = line.strip_prefix("import ") {
-            for part in rest.split(',') {
-                if let Some(m) = part
-                    .split_whitespace()
-                    .next()
-                    .filter(|m| m.split('.').all(is_identifier))
-                {
-                    found.push(m.to_string());
+        let more = || {
+            let from = next;
+            (from < bytes.len()).then(|| {
+                let end = line_end(from);
+                next = end + 1;
+                line_at(from, end)
+            })
+        };
+        read_import_line(line_at(start, end), more, module, is_package, &mut found);
+    }
+    found
+}
+
+/// What one line of a text imports, added to `found`; `more` gives the lines after it, which a
+/// parenthesised `from ... import (` list may go on to (at most 200 of them are read).
+fn read_import_line<'t>(
+    line: &str,
+    mut more: impl FnMut() -> Option<&'t str>,
+    module: &str,
+    is_package: bool,
+    found: &mut Vec<String>,
+) {
+    let line = line.trim_start();
+    if let Some(rest) = line.strip_prefix("from ") {
+        let Some((from, names)) = rest.split_once(" import ") else {
+            return;
+        };
+        let from = from.trim();
+        let dotted = from.trim_start_matches('.');
+        if !dotted.is_empty() && !dotted.split('.').all(is_identifier) {
+            return;
+        }
+        let from = crate::python::absolute_module(from, module, is_package);
+        if from.is_empty() {
+            return;
+        }
+        // A parenthesised list may go on for lines (comments dropped from each).
+        let code = |l: &str| l.split('#').next().unwrap_or_default().to_string();
+        let mut names = code(names);
+        if names.contains('(') && !names.contains(')') {
+            for _ in 0..200 {
+                let Some(more) = more() else {
+                    break;
+                };
+                let more = code(more);
+                names.push(' ');
+                names.push_str(&more);
+                if more.contains(')') {
+                    break;
                 }
             }
         }
+        for name in names
+            .split([',', '(', ')'])
+            .filter_map(|n| n.split_whitespace().next())
+            .filter(|n| is_identifier(n))
+        {
+            found.push(format!("{from}.{name}"));
+        }
+        found.push(from);
+    } else if let Some(rest) = line.strip_prefix("import ") {
+        for part in rest.split(',') {
+            if let Some(m) = part
+                .split_whitespace()
+                .next()
+                .filter(|m| m.split('.').all(is_identifier))
+            {
+                found.push(m.to_string());
+            }
+        }
     }
-    found
 }
 
 fn is_identifier(word: &str) -> bool {
@@ -210,57 +228,13 @@ from ... import too_far
         assert!(imported_modules("from .... import x\n", "a.b", false).is_empty());
     }
 
-    /// What `imported_modules` read line by line before it searched for `import `: the
-    /// reference the faster reading must agree with.
+    /// Every line read as an import line, as `imported_modules` read them before it searched
+    /// for `import `: the reference the search must agree with.
     fn by_lines(text: &str, module: &str, is_package: bool) -> Vec<String> {
         let mut found = Vec::new();
         let mut lines = text.lines();
         while let Some(line) = lines.next() {
-            let line = line.trim_start();
-            if let Some(rest) = line.strip_prefix("from ") {
-                let Some((from, names)) = rest.split_once(" import ") else {
-                    continue;
-                };
-                let from = from.trim();
-                let dotted = from.trim_start_matches('.');
-                if !dotted.is_empty() && !dotted.split('.').all(is_identifier) {
-                    continue;
-                }
-                let from = crate::python::absolute_module(from, module, is_package);
-                if from.is_empty() {
-                    continue;
-                }
-                let code = |l: &str| l.split('#').next().unwrap_or_default().to_string();
-                let mut names = code(names);
-                if names.contains('(') && !names.contains(')') {
-                    for more in lines.by_ref().take(200) {
-                        let more = code(more);
-                        names.push(' ');
-                        names.push_str(&more);
-                        if more.contains(')') {
-                            break;
-                        }
-                    }
-                }
-                for name in names
-                    .split([',', '(', ')'])
-                    .filter_map(|n| n.split_whitespace().next())
-                    .filter(|n| is_identifier(n))
-                {
-                    found.push(format!("{from}.{name}"));
-                }
-                found.push(from);
-            } else if let Some(rest) = line.strip_prefix("import ") {
-                for part in rest.split(',') {
-                    if let Some(m) = part
-                        .split_whitespace()
-                        .next()
-                        .filter(|m| m.split('.').all(is_identifier))
-                    {
-                        found.push(m.to_string());
-                    }
-                }
-            }
+            read_import_line(line, || lines.next(), module, is_package, &mut found);
         }
         found
     }
