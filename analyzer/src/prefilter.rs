@@ -38,8 +38,20 @@ enum Kind {
     ConnWord,
 }
 
-fn is_word_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
+/// A byte of an identifier-like word (non-ASCII counts), through a table rather than three
+/// comparisons: every byte of every analysed file is asked.
+pub(crate) fn is_word_byte(b: u8) -> bool {
+    const WORD: [bool; 256] = {
+        let mut table = [false; 256];
+        let mut b = 0;
+        while b < 256 {
+            let c = b as u8;
+            table[b] = c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80;
+            b += 1;
+        }
+        table
+    };
+    WORD[b as usize]
 }
 
 /// Whether `bytes[start..end]` is a whole word: no word byte touches it on either side.

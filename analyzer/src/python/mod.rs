@@ -1328,21 +1328,10 @@ fn short_name(qualified: &str) -> &str {
 
 /// Identifier-like words of a text with their byte offsets (non-ASCII counts as a word byte).
 pub(crate) fn words(text: &str) -> impl Iterator<Item = (u32, &str)> {
-    // A table, not three comparisons a byte: every byte of every analysed file comes here.
-    const WORD: [bool; 256] = {
-        let mut table = [false; 256];
-        let mut b = 0;
-        while b < 256 {
-            let c = b as u8;
-            table[b] = c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80;
-            b += 1;
-        }
-        table
-    };
     let bytes = text.as_bytes();
     let mut i = 0;
     std::iter::from_fn(move || {
-        let is_word = |b: u8| WORD[b as usize];
+        let is_word = crate::prefilter::is_word_byte;
         while i < bytes.len() && !is_word(bytes[i]) {
             i += 1;
         }

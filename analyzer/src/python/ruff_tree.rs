@@ -496,18 +496,16 @@ impl<'a> Conv<'a> {
         // ends the previous token, which is `(` only if that byte is, unless a comment sits
         // between (any `#` on that byte's line sends the question to the tokens).
         let bytes = self.text.as_bytes();
-        let last = bytes[..s as usize]
-            .iter()
-            .rposition(|&b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' | b'\\'));
-        let Some(at) = last else {
+        let blank = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' | b'\\');
+        let Some(at) = bytes[..s as usize].iter().rposition(|b| !blank(b)) else {
             return 0;
         };
-        // On the expression's own line nothing can follow a comment.
-        let same_line = !bytes[at..s as usize].contains(&b'\n');
-        if bytes[at] != b'(' && same_line {
-            return 0;
-        }
         if bytes[at] != b'(' {
+            // On the expression's own line nothing can follow a comment (asked first: finding
+            // where the line before starts costs a walk back over it).
+            if !bytes[at..s as usize].contains(&b'\n') {
+                return 0;
+            }
             let line = bytes[..at]
                 .iter()
                 .rposition(|&b| b == b'\n')
@@ -517,9 +515,7 @@ impl<'a> Conv<'a> {
             }
         }
         // Likewise after it: `)` or a comment must come next.
-        let next = bytes[e as usize..]
-            .iter()
-            .find(|&&b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' | b'\\'));
+        let next = bytes[e as usize..].iter().find(|b| !blank(b));
         if !matches!(next, Some(b')' | b'#')) {
             return 0;
         }
