@@ -387,7 +387,7 @@ impl Passes {
             return;
         }
         self.queued[i] = true;
-        if rank[i] > self.at && self.at != u32::MAX {
+        if rank[i] > self.at {
             self.now.insert((rank[i], i));
         } else {
             self.later.push(i);
