@@ -6,7 +6,7 @@
 //! `return`, `break`, `continue`), so each copy continues where its entry was going. `with`
 //! is a `try/finally` whose final block is the context manager's exit.
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::borrow::Cow;
 
 use super::syntax::Node;
@@ -143,6 +143,17 @@ fn self_attributes(text: &str) -> FxHashMap<&str, usize> {
         }
     }
     out
+}
+
+/// The `m` of every `self.m(` in a text, `m` being words joined by dots, as a substring
+/// (`myself.close(` counts too): for such an `m`, `text.contains(&format!("self.{m}("))` holds
+/// exactly when `m` is one of these.
+fn self_calls(text: &str) -> impl Iterator<Item = &str> {
+    memchr::memmem::find_iter(text.as_bytes(), b"self.").filter_map(move |at| {
+        let rest = text.get(at + "self.".len()..)?;
+        let end = rest.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))?;
+        rest[end..].starts_with('(').then(|| &rest[..end])
+    })
 }
 
 /// A generator body that also releases connections: it keeps ownership across its `yield`.
@@ -585,27 +596,28 @@ impl<'a, 't> Lower<'a, 't> {
         let base = self.unit.node.start_byte();
         // One pass over the body, not one search per attribute (a class may assign dozens).
         let mentioned = self_attributes(body);
+        // The attributes that the methods this one calls on `self` release, found when an
+        // attribute is not mentioned (most of a class's attributes, in most of its methods).
+        let summaries = self.summaries;
+        let mut released_by_calls: Option<FxHashSet<&str>> = None;
         for attr in attrs {
-            let needle = format!("self.{attr}");
-            let (name, here) = match mentioned.get(attr.as_str()).copied() {
-                Some(at) => (
-                    needle.clone(),
-                    Span::new(base + at, base + at + needle.len()),
-                ),
+            let here = match mentioned.get(attr.as_str()).copied() {
+                Some(at) => Span::new(base + at, base + at + "self.".len() + attr.len()),
                 None => {
                     // Ex) `__del__` that only calls `self.close()`, which releases `self.conn`.
-                    let released_by_callee = self.summaries.iter().any(|(k, s)| {
-                        k.strip_prefix(class)
-                            .and_then(|m| m.strip_prefix('.'))
-                            .is_some_and(|m| body.contains(&format!("self.{m}(")))
-                            && s.releases_attrs.contains(attr)
+                    let released = released_by_calls.get_or_insert_with(|| {
+                        self_calls(body)
+                            .filter_map(|m| summaries.get(&format!("{class}.{m}")))
+                            .flat_map(|s| s.releases_attrs.iter().map(String::as_str))
+                            .collect()
                     });
-                    if !released_by_callee {
+                    if !released.contains(attr.as_str()) {
                         continue;
                     }
-                    (needle.clone(), self.unit.name_span)
+                    self.unit.name_span
                 }
             };
+            let name = format!("self.{attr}");
             let a = self.cfg.acquisitions.len() as AcqId;
             self.cfg.acquisitions.push(AcqSite {
                 span: here,
@@ -2384,5 +2396,30 @@ mod tests {
             );
         }
         assert_eq!(found.len(), 3, "{found:?}");
+    }
+
+    #[test]
+    fn the_calls_on_self_are_the_methods_a_search_per_method_finds() {
+        let text = "def __del__(self):\n    self.close()\n    myself.reset(1)\n    self.a.b(2)\n    self.spaced ()\n    self.attr\n    self.é_x()\n    self.self.inner()\n    self.";
+        let calls: FxHashSet<&str> = self_calls(text).collect();
+        for m in [
+            "close",
+            "reset",
+            "a.b",
+            "a",
+            "b",
+            "spaced",
+            "attr",
+            "é_x",
+            "self.inner",
+            "inner",
+            "",
+        ] {
+            assert_eq!(
+                calls.contains(m),
+                text.contains(&format!("self.{m}(")),
+                "{m}"
+            );
+        }
     }
 }
