@@ -915,32 +915,37 @@ impl<'t> FileCtx<'t> {
 
     /// Resolves a dotted expression (`pg.pool.ThreadedConnectionPool`) through the imports.
     pub fn resolve(&self, node: Node) -> Option<String> {
-        let mut parts = Vec::new();
+        // The parts last first, on the stack: one allocation, the path's (resolving is done
+        // for most calls and attributes of every function lowered).
+        const MOST: usize = 17;
+        let mut parts = [""; MOST];
+        let mut n = 0;
         let mut cur = node;
         loop {
+            if n == MOST {
+                return None;
+            }
             match cur.kind_of() {
                 "identifier" => {
-                    parts.push(self.text_of(Some(cur)));
+                    parts[n] = self.text_of(Some(cur));
+                    n += 1;
                     break;
                 }
                 "attribute" => {
-                    parts.push(self.text_of(cur.field(F::Attribute)));
+                    parts[n] = self.text_of(cur.field(F::Attribute));
+                    n += 1;
                     cur = cur.field(F::Object)?;
                 }
                 _ => return None,
             }
-            if parts.len() > 16 {
-                return None;
-            }
         }
-        parts.reverse();
-        let head = parts[0];
-        let mut path = self
-            .imports
-            .get(head)
-            .cloned()
-            .unwrap_or_else(|| head.to_string());
-        for p in &parts[1..] {
+        let parts = &parts[..n];
+        let head = parts[n - 1];
+        let head = self.imports.get(head).map_or(head, String::as_str);
+        let len = head.len() + parts[..n - 1].iter().map(|p| p.len() + 1).sum::<usize>();
+        let mut path = String::with_capacity(len);
+        path.push_str(head);
+        for p in parts[..n - 1].iter().rev() {
             path.push('.');
             path.push_str(p);
         }
