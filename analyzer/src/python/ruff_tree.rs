@@ -66,10 +66,11 @@ fn looks_deep(text: &str) -> bool {
     // its closing ones.
     let (mut balance, mut high, mut low) = (0i64, 0i64, 0i64);
     for chunk in bytes.chunks(64) {
-        let (mut open, mut close) = (0u32, 0u32);
+        // Byte-wide counts (at most 64 each): the compiler keeps them in byte lanes.
+        let (mut open, mut close) = (0u8, 0u8);
         for &b in chunk {
-            open += u32::from(b == b'(' || b == b'[' || b == b'{');
-            close += u32::from(b == b')' || b == b']' || b == b'}');
+            open += u8::from(b == b'(') + u8::from(b == b'[') + u8::from(b == b'{');
+            close += u8::from(b == b')') + u8::from(b == b']') + u8::from(b == b'}');
         }
         high = high.max(balance + i64::from(open));
         low = low.min(balance - i64::from(close));
