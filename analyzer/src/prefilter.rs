@@ -294,7 +294,7 @@ pub(crate) fn needed(
 pub(crate) fn method_defs(text: &str) -> Vec<&str> {
     let bytes = text.as_bytes();
     let mut defs = Vec::new();
-    for (at, _) in text.match_indices("def") {
+    for at in memchr::memmem::find_iter(bytes, b"def") {
         let end = at + 3;
         if !whole_word(bytes, at, end) {
             continue;
@@ -311,7 +311,7 @@ pub(crate) fn method_defs(text: &str) -> Vec<&str> {
         let Some(name) = text.get(from..to).filter(|n| !n.is_empty()) else {
             continue;
         };
-        let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        let line_start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |i| i + 1);
         let before = &text[line_start..at];
         let lead = before.trim_start_matches([' ', '\t']);
         let indented = lead.len() < before.len();

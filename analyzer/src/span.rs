@@ -47,7 +47,7 @@ pub struct LineCol {
 /// The byte offset at which each line of `text` starts.
 pub(crate) fn line_starts(text: &str) -> Vec<usize> {
     let mut starts = vec![0];
-    starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+    starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
     starts
 }
 

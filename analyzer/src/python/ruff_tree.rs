@@ -575,7 +575,8 @@ impl<'a> Conv<'a> {
     }
 
     fn column(&self, pos: u32) -> usize {
-        let line_start = self.text[..pos as usize].rfind('\n').map_or(0, |i| i + 1);
+        let line_start =
+            memchr::memrchr(b'\n', &self.text.as_bytes()[..pos as usize]).map_or(0, |i| i + 1);
         pos as usize - line_start
     }
 
