@@ -1122,15 +1122,26 @@ pub fn is_pool_release_method(name: &str) -> bool {
     matches!(name, "putconn" | "release")
 }
 
-/// Names that can start an acquisition when called. A function that calls none of them (nor a
-/// function of its file that does) cannot hold a connection it acquired, so it is not lowered;
-/// helpers that only release are pulled in through their callers.
-pub fn is_acquiring_name(name: &str) -> bool {
-    ACQUIRING_NAMES.contains(&name)
+/// Defines [`ACQUIRING_NAMES`] and [`is_acquiring_name`] from one list: the test is a `match`,
+/// not a scan of the list, since it is asked of every word of every file analysed (the scan
+/// compared each word with every name: 2.5% of SQLAlchemy's run in `memcmp`).
+macro_rules! acquiring_names {
+    ($($name:literal),* $(,)?) => {
+        /// Call names that can acquire (a method of a pool, engine or exit stack, or a
+        /// function).
+        pub const ACQUIRING_NAMES: &[&str] = &[$($name),*];
+
+        /// Names that can start an acquisition when called. A function that calls none of
+        /// them (nor a function of its file that does) cannot hold a connection it acquired,
+        /// so it is not lowered; helpers that only release are pulled in through their
+        /// callers.
+        pub fn is_acquiring_name(name: &str) -> bool {
+            matches!(name, $($name)|*)
+        }
+    };
 }
 
-/// Call names that can acquire (a method of a pool, engine or exit stack, or a function).
-pub const ACQUIRING_NAMES: &[&str] = &[
+acquiring_names!(
     "getconn",
     "acquire",
     "connect",
@@ -1143,7 +1154,7 @@ pub const ACQUIRING_NAMES: &[&str] = &[
     "AsyncSession",
     "enter_context",
     "enter_async_context",
-];
+);
 
 #[cfg(test)]
 mod tests {
