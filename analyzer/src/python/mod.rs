@@ -1142,16 +1142,28 @@ impl<'t> FileCtx<'t> {
                 mentions.by_short.entry(class.clone()).or_default().push(i);
             }
         }
+        // One lookup per word of the file: whether it is an extra name (`EXTRA`, interesting
+        // when called) and whether it is some unit's short name (`UNIT`).
+        const EXTRA: u8 = 1;
+        const UNIT: u8 = 2;
+        let mut kinds: FxHashMap<&str, u8> = FxHashMap::default();
+        for name in &self.extra_names {
+            *kinds.entry(name.as_str()).or_default() |= EXTRA;
+        }
+        for name in mentions.by_short.keys() {
+            *kinds.entry(name.as_str()).or_default() |= UNIT;
+        }
         let mut interesting: Vec<u32> = Vec::new();
         for (at, word) in words(self.text) {
+            let kind = kinds.get(word).copied().unwrap_or(0);
             let called = || {
                 let rest = self.text.get(at as usize + word.len()..).unwrap_or("");
                 rest.trim_start().starts_with('(')
             };
-            if (tables::is_acquiring_name(word) || self.extra_names.contains(word)) && called() {
+            if (kind & EXTRA != 0 || tables::is_acquiring_name(word)) && called() {
                 interesting.push(at);
             }
-            if mentions.by_short.contains_key(word) {
+            if kind & UNIT != 0 {
                 mentions.all.push((at, word));
             }
         }
