@@ -30,7 +30,8 @@ pub fn suppressions(text: &str) -> Vec<Suppression> {
     let mut out = Vec::new();
     // One search of the whole text instead of one per line: most files have no comment at all,
     // and the language server runs this over every file of a folder on each edit.
-    if !text.contains(MARKER) {
+    // (memchr's search: the standard library's took 1% of SQLAlchemy's run.)
+    if memchr::memmem::find(text.as_bytes(), MARKER.as_bytes()).is_none() {
         return out;
     }
     let mut offset = 0usize;

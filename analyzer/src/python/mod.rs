@@ -1346,7 +1346,10 @@ impl<'t> Mentions<'t> {
 }
 
 fn short_name(qualified: &str) -> &str {
-    qualified.rsplit('.').next().unwrap_or(qualified)
+    match memchr::memrchr(b'.', qualified.as_bytes()) {
+        Some(dot) => &qualified[dot + 1..],
+        None => qualified,
+    }
 }
 
 /// Identifier-like words of a text with their byte offsets (non-ASCII counts as a word byte).
