@@ -936,8 +936,7 @@ impl<'a, 't> Lower<'a, 't> {
     // ---- statements ------------------------------------------------------------------------
 
     fn block(&mut self, block: Node<'t>) {
-        let stmts: Vec<Node<'t>> = block.named_children().collect();
-        for s in stmts {
+        for s in block.named_children() {
             self.statement(s);
         }
     }
@@ -953,8 +952,7 @@ impl<'a, 't> Lower<'a, 't> {
     fn statement_inner(&mut self, s: Node<'t>) {
         match s.kind_of() {
             "expression_statement" => {
-                let parts: Vec<Node<'t>> = s.named_children().collect();
-                for e in parts {
+                for e in s.named_children() {
                     let v = self.expr(e);
                     self.drop_value(v, span(e));
                 }
@@ -974,11 +972,10 @@ impl<'a, 't> Lower<'a, 't> {
             "with_statement" => self.with_statement(s),
             "match_statement" => self.match_statement(s),
             "raise_statement" => {
-                let parts: Vec<Node<'t>> = s.named_children().collect();
-                if parts.is_empty() {
+                if s.named_child(0).is_none() {
                     self.reraise();
                 } else {
-                    for e in parts {
+                    for e in s.named_children() {
                         let v = self.expr(e);
                         self.transfer_value(&v, TransferHow::Escape, span(e));
                     }
@@ -991,8 +988,7 @@ impl<'a, 't> Lower<'a, 't> {
                 }
             }
             "assert_statement" => {
-                let parts: Vec<Node<'t>> = s.named_children().collect();
-                for e in parts {
+                for e in s.named_children() {
                     let v = self.expr(e);
                     self.drop_value(v, span(e));
                 }
@@ -1801,13 +1797,11 @@ impl<'a, 't> Lower<'a, 't> {
                 }
             }
             "tuple" | "list" | "expression_list" | "set" => {
-                let parts: Vec<Node<'t>> = e.named_children().collect();
-                Value::Seq(parts.into_iter().map(|p| self.expr(p)).collect())
+                Value::Seq(e.named_children().map(|p| self.expr(p)).collect())
             }
             "dictionary" => {
                 let mut values = Vec::new();
-                let pairs: Vec<Node<'t>> = e.named_children().collect();
-                for p in pairs {
+                for p in e.named_children() {
                     if let Some(k) = p.field(F::Key) {
                         let kv = self.expr(k);
                         self.drop_value(kv, span(k));
@@ -1866,8 +1860,7 @@ impl<'a, 't> Lower<'a, 't> {
             }
             _ => {
                 // Operators, subscripts, f-strings, ...: evaluate the parts for their calls.
-                let parts: Vec<Node<'t>> = e.named_children().collect();
-                for p in parts {
+                for p in e.named_children() {
                     let v = self.expr(p);
                     self.drop_value(v, span(p));
                 }
@@ -1910,8 +1903,7 @@ impl<'a, 't> Lower<'a, 't> {
 
     /// Parts whose connections end up inside a new container: they are stored there.
     fn children_escape(&mut self, e: Node<'t>) {
-        let parts: Vec<Node<'t>> = e.named_children().collect();
-        for p in parts {
+        for p in e.named_children() {
             let v = self.expr(p);
             self.transfer_value(&v, TransferHow::Store, span(p));
         }
@@ -1972,8 +1964,7 @@ impl<'a, 't> Lower<'a, 't> {
             if list.kind_of() == "generator_expression" {
                 self.children_escape(list);
             } else {
-                let parts: Vec<Node<'t>> = list.named_children().collect();
-                for a in parts {
+                for a in list.named_children() {
                     match a.kind_of() {
                         "keyword_argument" => {
                             let name = a.field(F::Name).map(|n| self.text(n));
