@@ -537,8 +537,15 @@ fn class_handles(ctx: &FileCtx, results: &[Option<Outcome>]) -> Vec<(String, Cla
 
 /// Attribute names that hold a connection when a constructor is handed one.
 fn connection_like(attr: &str) -> bool {
-    let a = attr.trim_start_matches('_').to_ascii_lowercase();
-    CONN_PARTS.iter().any(|p| a.contains(p)) || CONN_WORDS.contains(&a.as_str())
+    // ASCII case folded as it compares (the parts and words are lower-case ASCII), rather
+    // than a lower-cased copy of every attribute name.
+    let a = attr.trim_start_matches('_').as_bytes();
+    CONN_PARTS.iter().any(|p| {
+        a.windows(p.len())
+            .any(|w| w.eq_ignore_ascii_case(p.as_bytes()))
+    }) || CONN_WORDS
+        .iter()
+        .any(|w| a.eq_ignore_ascii_case(w.as_bytes()))
 }
 
 /// What makes an attribute name connection-like (also the prefilter's seeds for it): a part

@@ -641,3 +641,34 @@ def nothing(pool):
         }
     }
 }
+
+#[test]
+fn connection_like_folds_ascii_case_as_a_lower_cased_copy_would() {
+    let lowered = |attr: &str| {
+        let a = attr.trim_start_matches('_').to_ascii_lowercase();
+        super::CONN_PARTS.iter().any(|p| a.contains(p)) || super::CONN_WORDS.contains(&a.as_str())
+    };
+    for attr in [
+        "conn",
+        "_Conn",
+        "__DB",
+        "db",
+        "dbs",
+        "MyConnection",
+        "SESSIONS",
+        "sess",
+        "Client",
+        "clientele",
+        "cnx",
+        "_con",
+        "icon",
+        "İconn",
+        "ßession",
+        "Ｃonn",
+        "",
+        "_",
+        "x_conn_y",
+    ] {
+        assert_eq!(super::connection_like(attr), lowered(attr), "{attr}");
+    }
+}
