@@ -123,7 +123,7 @@ fn analyze_inner(
             message: format!("syntax error: {what}; functions containing it are not analysed"),
         });
     }
-    let ctx = FileCtx::collect(root, text, path, module, ext);
+    let mut ctx = FileCtx::collect(root, text, path, module, ext);
     result.pools = pools::find(root, &ctx, ext);
     let (mut wanted, mentions) = ctx.units_to_lower(&link.demanded);
     // Each function is summarised as soon as it is solved, so its flow graph is freed at once.
@@ -316,11 +316,7 @@ fn analyze_inner(
         .collect();
     // In name order, so that two analyses of a file export in the same order.
     link.exports.sort_by(|a, b| a.0.cmp(&b.0));
-    link.imports = ctx
-        .imports
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    link.imports = std::mem::take(&mut ctx.imports).into_iter().collect();
     link.seen = ctx.seen.take().into_iter().collect();
     // Every import counts as seen with what it named at this time, used or not (a re-export in
     // `__init__.py` must not make the file look stale forever).
@@ -883,32 +879,29 @@ impl<'t> FileCtx<'t> {
     }
 
     fn add_import(&mut self, node: Node) {
-        let module = if node.kind_of() == "import_from_statement" {
-            Some(self.text_of(node.field(F::ModuleName)).to_string())
-        } else {
-            None
-        };
+        // `from m import ...`: the module made absolute once for all its names.
+        let module = (node.kind_of() == "import_from_statement")
+            .then(|| self.absolute_module(self.text_of(node.field(F::ModuleName))));
         for name in node.children_by_field(F::Name) {
             let (path, alias) = match name.kind_of() {
                 "aliased_import" => (
-                    self.text_of(name.field(F::Name)).to_string(),
-                    Some(self.text_of(name.field(F::Alias)).to_string()),
+                    self.text_of(name.field(F::Name)),
+                    Some(self.text_of(name.field(F::Alias))),
                 ),
-                _ => (self.text_of(Some(name)).to_string(), None),
+                _ => (self.text_of(Some(name)), None),
             };
             match (&module, alias) {
                 (Some(m), alias) => {
-                    let local = alias.unwrap_or_else(|| path.clone());
-                    let m = self.absolute_module(m);
+                    let local = alias.unwrap_or(path).to_string();
                     let full = if m.is_empty() {
-                        path.clone()
+                        path.to_string()
                     } else {
                         format!("{m}.{path}")
                     };
                     self.imports.insert(local, full);
                 }
                 (None, Some(alias)) => {
-                    self.imports.insert(alias, path);
+                    self.imports.insert(alias.to_string(), path.to_string());
                 }
                 // `import a.b.c` binds `a`, which resolves to itself.
                 (None, None) => {}
@@ -1091,10 +1084,14 @@ impl<'t> FileCtx<'t> {
         if self.text_of(left.field(F::Object)) != "self" {
             return;
         }
-        let attr = self.text_of(left.field(F::Attribute)).to_string();
-        let attrs = self.class_attrs.entry(class.to_string()).or_default();
-        if !attrs.contains(&attr) {
-            attrs.push(attr);
+        // Copies made only for what is new (most assignments repeat a known attribute).
+        let attr = self.text_of(left.field(F::Attribute));
+        let attrs = match self.class_attrs.get_mut(class) {
+            Some(attrs) => attrs,
+            None => self.class_attrs.entry(class.to_string()).or_default(),
+        };
+        if !attrs.iter().any(|a| a == attr) {
+            attrs.push(attr.to_string());
         }
     }
 
