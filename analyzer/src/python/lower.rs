@@ -167,7 +167,7 @@ fn generator_that_releases(body: &str) -> bool {
             ".terminate(",
         ]
         .iter()
-        .any(|call| body.contains(call))
+        .any(|call| memchr::memmem::find(body.as_bytes(), call.as_bytes()).is_some())
 }
 
 /// Where falling off the end of a body happens: its last simple statement (descending into the

@@ -1210,8 +1210,8 @@ impl<'t> FileCtx<'t> {
                 "finalize(",
             ]
             .iter()
-            .any(|c| text.contains(c))
-                && text.contains("self.");
+            .any(|c| memchr::memmem::find(text.as_bytes(), c.as_bytes()).is_some())
+                && memchr::memmem::find(text.as_bytes(), b"self.").is_some();
         }
         // A class keeping a connection-like attribute: all its methods can matter.
         true

@@ -132,9 +132,7 @@ fn find_direct(root: Node, ctx: &FileCtx) -> Vec<PoolConstruction> {
     let imports_a_library = ctx.imports.values().any(|path| {
         let head = path.split('.').next().unwrap_or(path);
         ROOTS.contains(&head)
-    }) || ROOTS
-        .iter()
-        .any(|root| ctx.text.contains(&format!("import {root}")));
+    }) || imports_a_root(ctx.text);
     if !imports_a_library {
         return Vec::new();
     }
@@ -169,6 +167,16 @@ fn find_direct(root: Node, ctx: &FileCtx) -> Vec<PoolConstruction> {
         }
     }
     found
+}
+
+/// Whether the text holds `import {root}` for some root of [`ROOTS`]: one search for
+/// `import ` (which cannot overlap itself, so every such place is found), then the roots
+/// compared where it ends.
+fn imports_a_root(text: &str) -> bool {
+    memchr::memmem::find_iter(text.as_bytes(), b"import ").any(|at| {
+        let rest = &text.as_bytes()[at + "import ".len()..];
+        ROOTS.iter().any(|root| rest.starts_with(root.as_bytes()))
+    })
 }
 
 /// The call whose callee ends with the word at `at` (`create_engine(` or `redis.Redis.from_url(`).
@@ -981,4 +989,29 @@ fn string_value(node: Node, ctx: &FileCtx) -> Option<String> {
 
 fn span_of(node: Node) -> Span {
     Span::new(node.start_byte(), node.end_byte())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_search_for_import_finds_what_a_search_per_root_finds() {
+        for text in [
+            "",
+            "import psycopg2.pool\n",
+            "reimport redisx",
+            "import  asyncpg",
+            "from x import sqlalchemy_utils",
+            "import os\nimport DBUtils.PooledDB",
+            "importimport mysql",
+            "import ",
+            "import é; import aiopg",
+        ] {
+            let per_root = ROOTS
+                .iter()
+                .any(|root| text.contains(&format!("import {root}")));
+            assert_eq!(imports_a_root(text), per_root, "{text:?}");
+        }
+    }
 }
