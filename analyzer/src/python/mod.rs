@@ -317,15 +317,19 @@ fn analyze_inner(
     // In name order, so that two analyses of a file export in the same order.
     link.exports.sort_by(|a, b| a.0.cmp(&b.0));
     link.imports = std::mem::take(&mut ctx.imports).into_iter().collect();
-    link.seen = ctx.seen.take().into_iter().collect();
     // Every import counts as seen with what it named at this time, used or not (a re-export in
-    // `__init__.py` must not make the file look stale forever).
+    // `__init__.py` must not make the file look stale forever): after the lookups made, in
+    // import order, each path once.
+    let seen = ctx.seen.take();
+    let mut added: FxHashSet<&str> = FxHashSet::default();
+    let mut imported = Vec::new();
     for (_, path) in &link.imports {
-        if !link.seen.iter().any(|(k, _)| k == path) {
-            link.seen
-                .push((path.clone(), ctx.lookup(ext, path).cloned()));
+        if !seen.contains_key(path.as_str()) && added.insert(path.as_str()) {
+            imported.push((path.clone(), ctx.lookup(ext, path).cloned()));
         }
     }
+    link.seen = seen.into_iter().collect();
+    link.seen.extend(imported);
     let mut handed_to = ctx.handed_to.take();
     handed_to.sort();
     handed_to.dedup();
