@@ -672,3 +672,55 @@ fn connection_like_folds_ascii_case_as_a_lower_cased_copy_would() {
         assert_eq!(super::connection_like(attr), lowered(attr), "{attr}");
     }
 }
+
+#[test]
+fn words_read_by_blocks_are_the_words_read_byte_by_byte() {
+    fn by_bytes(text: &str) -> Vec<(u32, &str)> {
+        let bytes = text.as_bytes();
+        let is_word = crate::prefilter::is_word_byte;
+        let (mut out, mut i) = (Vec::new(), 0);
+        while i < bytes.len() {
+            if !is_word(bytes[i]) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < bytes.len() && is_word(bytes[i]) {
+                i += 1;
+            }
+            out.push((start as u32, &text[start..i]));
+        }
+        out
+    }
+    let mut texts: Vec<String> = vec![
+        String::new(),
+        "x".into(),
+        " ".into(),
+        "def f(conn):\n    conn.close()  # é ok\n".into(),
+        "ünïcode_names = 1; naïve(x)".into(),
+        "a".repeat(64),
+        "a".repeat(128),
+        format!("{}a", " ".repeat(63)),
+        format!("{}a ", " ".repeat(62)),
+        format!("{} a", "b".repeat(63)),
+    ];
+    // Words and gaps of every length up to 70 around the 64-byte block edges.
+    for word in [1usize, 2, 5, 63, 64, 65, 70] {
+        for gap in [1usize, 2, 7, 63, 64] {
+            for lead in [0usize, 1, 62, 63, 64, 65] {
+                let mut t = " ".repeat(lead);
+                for _ in 0..4 {
+                    t.push_str(&"a".repeat(word));
+                    t.push_str(&"(".repeat(gap));
+                }
+                texts.push(t.clone());
+                t.push_str(&"é".repeat(word));
+                texts.push(t);
+            }
+        }
+    }
+    for text in &texts {
+        let blocks: Vec<(u32, &str)> = super::words(text).collect();
+        assert_eq!(blocks, by_bytes(text), "{text:?}");
+    }
+}
