@@ -93,6 +93,26 @@ fn looks_deep(text: &str) -> bool {
     deepest > MAX_NESTING
 }
 
+/// Hands `f` the ranges as a slice: on the stack when there is one (a string literal's usual
+/// single part), collected only when there are more (a list per string literal was one
+/// allocation each).
+fn with_ranges<R>(
+    mut ranges: impl Iterator<Item = (u32, u32)>,
+    f: impl FnOnce(&[(u32, u32)]) -> R,
+) -> R {
+    let Some(first) = ranges.next() else {
+        return f(&[]);
+    };
+    match ranges.next() {
+        None => f(&[first]),
+        Some(second) => {
+            let mut all = vec![first, second];
+            all.extend(ranges);
+            f(&all)
+        }
+    }
+}
+
 /// An upper bound on the depth of ruff's syntax tree for these tokens: three levels per
 /// indentation level (statement, body, statement) plus, for the deepest logical line, one per
 /// token that can open a level of nesting (an operator, a dot, an opening bracket, a keyword
@@ -1350,16 +1370,23 @@ impl<'a> Conv<'a> {
         if levels == 0 {
             return (start(e), end(e));
         }
-        self.paren_ranges(e, levels)
-            .last()
-            .copied()
-            .unwrap_or((start(e), end(e)))
+        // The outermost pair only: most calls' single argument sits in the call's own
+        // parentheses, and a list of one range for each was an allocation per call.
+        let mut outer = None;
+        self.each_paren_range(e, levels, |range| outer = Some(range));
+        outer.unwrap_or((start(e), end(e)))
     }
 
     /// The ranges of the `count` innermost pairs of parentheses around `e`, innermost first
     /// (`count` from [`Self::paren_levels`]).
     fn paren_ranges(&self, e: &Expr, count: usize) -> Vec<(u32, u32)> {
         let mut ranges = Vec::with_capacity(count);
+        self.each_paren_range(e, count, |range| ranges.push(range));
+        ranges
+    }
+
+    /// Hands `found` the ranges [`Self::paren_ranges`] lists, in its order.
+    fn each_paren_range(&self, e: &Expr, count: usize, mut found: impl FnMut((u32, u32))) {
         let (mut before, mut after) = (self.token_at(start(e)), self.token_at(end(e)));
         for _ in 0..count {
             let p = self.tokens[..before]
@@ -1369,11 +1396,10 @@ impl<'a> Conv<'a> {
                 .iter()
                 .position(|t| Self::significant(t.kind()));
             let (Some(p), Some(n)) = (p, n) else { break };
-            ranges.push((start(&self.tokens[p]), end(&self.tokens[after + n])));
+            found((start(&self.tokens[p]), end(&self.tokens[after + n])));
             before = p;
             after = after + n + 1;
         }
-        ranges
     }
 
     // ----- expressions -----
@@ -1577,12 +1603,12 @@ impl<'a> Conv<'a> {
                 self.close(en);
             }
             Expr::StringLiteral(v) => {
-                let parts: Vec<(u32, u32)> = v.value.iter().map(|p| (start(p), end(p))).collect();
-                self.strings(field, s, en, &parts, &[]);
+                let parts = v.value.iter().map(|p| (start(p), end(p)));
+                with_ranges(parts, |parts| self.strings(field, s, en, parts, &[]));
             }
             Expr::BytesLiteral(v) => {
-                let parts: Vec<(u32, u32)> = v.value.iter().map(|p| (start(p), end(p))).collect();
-                self.strings(field, s, en, &parts, &[]);
+                let parts = v.value.iter().map(|p| (start(p), end(p)));
+                with_ranges(parts, |parts| self.strings(field, s, en, parts, &[]));
             }
             Expr::FString(f) => {
                 let parts: Vec<(u32, u32)> = f.value.iter().map(|p| (start(p), end(p))).collect();
@@ -1595,8 +1621,8 @@ impl<'a> Conv<'a> {
                 self.strings(field, s, en, &parts, &inner);
             }
             Expr::TString(t) => {
-                let parts: Vec<(u32, u32)> = t.value.iter().map(|p| (start(p), end(p))).collect();
-                self.strings(field, s, en, &parts, &[]);
+                let parts = t.value.iter().map(|p| (start(p), end(p)));
+                with_ranges(parts, |parts| self.strings(field, s, en, parts, &[]));
             }
             Expr::NumberLiteral(n) => {
                 let kind = match n.value {
