@@ -651,8 +651,14 @@ pub fn analyze_project_shared(
         .collect();
     let mut method_defs: FxHashMap<String, u32> = FxHashMap::default();
     for (_, defs) in &scanned {
-        for d in defs {
-            *method_defs.entry(d.to_string()).or_default() += 1;
+        for &d in defs {
+            // A copy of the name only the first time it is seen.
+            match method_defs.get_mut(d) {
+                Some(count) => *count += 1,
+                None => {
+                    method_defs.insert(d.to_string(), 1);
+                }
+            }
         }
     }
     let method_defs = std::sync::Arc::new(method_defs);
