@@ -145,14 +145,20 @@ fn self_attributes(text: &str) -> FxHashMap<&str, usize> {
     out
 }
 
-/// The `m` of every `self.m(` in a text, `m` being words joined by dots, as a substring
-/// (`myself.close(` counts too): for such an `m`, `text.contains(&format!("self.{m}("))` holds
-/// exactly when `m` is one of these.
+/// The `m` of every `self.m(` in a text, `m` being made of identifier bytes and dots (any
+/// non-ASCII byte counts, as in a Python identifier), as a substring (`myself.close(` counts
+/// too): for such an `m`, `text.contains(&format!("self.{m}("))` holds exactly when `m` is one
+/// of these.
 fn self_calls(text: &str) -> impl Iterator<Item = &str> {
-    memchr::memmem::find_iter(text.as_bytes(), b"self.").filter_map(move |at| {
-        let rest = text.get(at + "self.".len()..)?;
-        let end = rest.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))?;
-        rest[end..].starts_with('(').then(|| &rest[..end])
+    let bytes = text.as_bytes();
+    memchr::memmem::find_iter(bytes, b"self.").filter_map(move |at| {
+        let from = at + "self.".len();
+        let end = from
+            + bytes[from..]
+                .iter()
+                .position(|&b| !(crate::prefilter::is_word_byte(b) || b == b'.'))?;
+        // The byte that stops `m` is ASCII, so both ends are character boundaries.
+        (bytes[end] == b'(').then(|| text.get(from..end)).flatten()
     })
 }
 
@@ -2391,7 +2397,7 @@ mod tests {
 
     #[test]
     fn the_calls_on_self_are_the_methods_a_search_per_method_finds() {
-        let text = "def __del__(self):\n    self.close()\n    myself.reset(1)\n    self.a.b(2)\n    self.spaced ()\n    self.attr\n    self.é_x()\n    self.self.inner()\n    self.";
+        let text = "def __del__(self):\n    self.close()\n    myself.reset(1)\n    self.a.b(2)\n    self.spaced ()\n    self.attr\n    self.é_x()\n    self.self.inner()\n    self.cafe\u{301}()\n    self.";
         let calls: FxHashSet<&str> = self_calls(text).collect();
         for m in [
             "close",
@@ -2405,6 +2411,8 @@ mod tests {
             "self.inner",
             "inner",
             "",
+            "cafe\u{301}",
+            "cafe",
         ] {
             assert_eq!(
                 calls.contains(m),
