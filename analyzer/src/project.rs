@@ -189,8 +189,9 @@ fn word_hash(word: &str) -> u64 {
 }
 
 /// The last dotted segment of a name or lookup key (`get_db` of `app.db.get_db`).
-fn last_segment(name: &str) -> &str {
-    // memchr's search: this runs for every lookup of every file in each round's check.
+pub(crate) fn last_segment(name: &str) -> &str {
+    // memchr's search: this runs for every lookup of every file in each round's check, and
+    // for every unit's short name in the front end.
     match memchr::memrchr(b'.', name.as_bytes()) {
         Some(dot) => &name[dot + 1..],
         None => name,

@@ -23,7 +23,7 @@ use tree_sitter::Parser;
 use fields::F;
 
 use crate::flow::{self, AcqOutcome, Cfg};
-use crate::project::{Externals, Linking};
+use crate::project::{last_segment, Externals, Linking};
 use crate::span::Span;
 use crate::summary::{
     Acquisition, ExitKind, FileAnalysis, FunctionSummary, HeldAwait, Leak, Lost, NestedAcquire,
@@ -224,7 +224,7 @@ fn analyze_inner(
                         Some(user) => summaries.insert(unit.name.clone(), user),
                         None => summaries.remove(&unit.name),
                     };
-                    changed(short_name(&unit.name), &mut queue, &mut wanted, &times);
+                    changed(last_segment(&unit.name), &mut queue, &mut wanted, &times);
                 }
             }
             results[i] = Some(outcome);
@@ -248,12 +248,12 @@ fn analyze_inner(
         let mut names: Vec<&str> = next
             .iter()
             .filter(|(k, v)| summaries.get(*k) != Some(*v))
-            .map(|(k, _)| short_name(k))
+            .map(|(k, _)| last_segment(k))
             .chain(
                 summaries
                     .keys()
                     .filter(|k| !next.contains_key(*k))
-                    .map(|k| short_name(k)),
+                    .map(|k| last_segment(k)),
             )
             .collect();
         names.sort_unstable();
@@ -473,7 +473,7 @@ fn class_handles(ctx: &FileCtx, results: &[Option<Outcome>]) -> Vec<(String, Cla
         let mut attrs: Vec<&str> = Vec::new();
         for (unit, user) in &methods {
             attrs.extend(user.acquired_into.iter().map(String::as_str));
-            if short_name(&unit.name) == "__init__" {
+            if last_segment(&unit.name) == "__init__" {
                 attrs.extend(
                     user.params_into
                         .iter()
@@ -494,7 +494,7 @@ fn class_handles(ctx: &FileCtx, results: &[Option<Outcome>]) -> Vec<(String, Cla
         let mut cm_releases = false;
         let mut finalizer = None;
         for (unit, user) in &methods {
-            let name = short_name(&unit.name);
+            let name = last_segment(&unit.name);
             let text = ctx.text_of(Some(unit.node));
             if name == "__init__"
                 && text.contains("finalize(")
@@ -1065,7 +1065,7 @@ impl<'t> FileCtx<'t> {
             for u in &self.units {
                 let Some(class) = &u.class else { continue };
                 owners
-                    .entry(short_name(&u.name).to_string())
+                    .entry(last_segment(&u.name).to_string())
                     .and_modify(|owner| {
                         if owner.as_deref() != Some(class.as_str()) {
                             *owner = None;
@@ -1140,7 +1140,7 @@ impl<'t> FileCtx<'t> {
             if !u.is_module {
                 mentions
                     .by_short
-                    .entry(short_name(&u.name).to_string())
+                    .entry(last_segment(&u.name).to_string())
                     .or_default()
                     .push(i);
             }
@@ -1340,7 +1340,7 @@ impl<'t> Mentions<'t> {
 
     /// The names a unit mentions, each once, but for its own `def` name.
     fn names_in(&self, unit: &Unit) -> Vec<&'t str> {
-        let own = short_name(&unit.name);
+        let own = last_segment(&unit.name);
         let mut names: Vec<&'t str> = self
             .in_unit(unit)
             .iter()
@@ -1350,13 +1350,6 @@ impl<'t> Mentions<'t> {
         names.sort_unstable();
         names.dedup();
         names
-    }
-}
-
-fn short_name(qualified: &str) -> &str {
-    match memchr::memrchr(b'.', qualified.as_bytes()) {
-        Some(dot) => &qualified[dot + 1..],
-        None => qualified,
     }
 }
 
@@ -1402,11 +1395,9 @@ pub(crate) fn words(text: &str) -> impl Iterator<Item = (u32, &str)> {
         let before = (mask << 1) | last_is_word;
         begins = mask & !before;
         // A byte that follows a word byte but is not one; past the text's end no byte is
-        // in the mask, so a word ending a short last block ends here too.
+        // in the mask, so a word ending a short last block ends there too (and no bit past
+        // that one can be set: `before` holds none).
         ends = !mask & before;
-        if block.len() < 64 {
-            ends &= (1u64 << block.len()) | ((1u64 << block.len()) - 1);
-        }
         last_is_word = mask >> 63;
     })
 }

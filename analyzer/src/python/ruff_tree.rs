@@ -527,10 +527,7 @@ impl<'a> Conv<'a> {
             if !bytes[at..s as usize].contains(&b'\n') {
                 return 0;
             }
-            let line = bytes[..at]
-                .iter()
-                .rposition(|&b| b == b'\n')
-                .map_or(0, |i| i + 1);
+            let line = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |i| i + 1);
             if !bytes[line..at].contains(&b'#') {
                 return 0;
             }
