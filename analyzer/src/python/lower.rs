@@ -109,7 +109,9 @@ fn find_word(text: &str, needle: &str) -> Option<usize> {
     let is_word = |c: char| c.is_alphanumeric() || c == '_';
     let mut from = 0;
     // memmem: `str::find` with a string needle was most of this (0.7% of SQLAlchemy's run).
-    while let Some(i) = memchr::memmem::find(text.as_bytes().get(from..)?, needle.as_bytes()) {
+    // One searcher for every occurrence tried, as in `self_attributes`.
+    let finder = memchr::memmem::Finder::new(needle);
+    while let Some(i) = finder.find(text.as_bytes().get(from..)?) {
         let at = from + i;
         let after = text[at + needle.len()..].chars().next();
         let before = text[..at].chars().next_back();
