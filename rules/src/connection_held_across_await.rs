@@ -9,7 +9,10 @@ declare_rule! {
     /// Checks for a pooled connection that stays checked out across an `.await` of slow work
     /// that does not use it: a sleep, an HTTP request (reqwest, hyper), a channel receive, a
     /// spawned task's join handle, a subprocess, or a connection or query from another pool.
-    /// Awaiting a query on the held connection itself is fine. Rust and Python (asyncio).
+    /// Awaiting a query on the held connection itself is fine, whatever the method is called:
+    /// `await session.get(User, 1)` on a SQLAlchemy session acquired and still held in the
+    /// function is a query, not the HTTP request that `session.get` is on an HTTP client.
+    /// Rust and Python (asyncio).
     ///
     /// ## Why is this bad?
     /// While the task waits, the connection does nothing but still counts against the pool.

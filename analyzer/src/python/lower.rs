@@ -900,6 +900,15 @@ impl<'a, 't> Lower<'a, 't> {
         })
     }
 
+    /// The receiver of a called method as written (`session` of `session.get`,
+    /// `self.session` of `self.session.get`), for CL006: `None` for a plain function.
+    fn receiver_text(&self, callee: Node) -> Option<String> {
+        if callee.kind_of() != "attribute" {
+            return None;
+        }
+        Some(self.text(callee.field(F::Object)?).to_string())
+    }
+
     /// A function or class of another file of the project: through the imports
     /// (`from .db import get_db`, `db.get_db`), or a method name only one class defines.
     fn external(&self, callee: Node, method: Option<&str>) -> Option<(&'a UserSummary, String)> {
@@ -1415,11 +1424,15 @@ impl<'a, 't> Lower<'a, 't> {
                 self.emit_raising(Effect::Await, at)
             };
             // Ex) `async with session.get(url) as resp:`: an HTTP request.
-            let slow = (expr.kind_of() == "call")
+            let callee = (expr.kind_of() == "call")
                 .then(|| expr.field(F::Function))
-                .flatten()
-                .and_then(|f| self.slow_await(f));
-            self.awaits.insert(n, AwaitWhat { slow, pool });
+                .flatten();
+            let what = AwaitWhat {
+                slow: callee.and_then(|f| self.slow_await(f)),
+                pool,
+                receiver: callee.and_then(|f| self.receiver_text(f)),
+            };
+            self.awaits.insert(n, what);
         }
         // `with ExitStack() as stack:` runs, on exit, the exits of everything entered on it.
         let stack = target
@@ -1726,16 +1739,17 @@ impl<'a, 't> Lower<'a, 't> {
                     Some(i) => self.expr(i),
                     None => Value::Other,
                 };
+                let callee = e
+                    .named_child(0)
+                    .filter(|i| i.kind_of() == "call")
+                    .and_then(|c| c.field(F::Function));
                 let what = AwaitWhat {
-                    slow: e
-                        .named_child(0)
-                        .filter(|i| i.kind_of() == "call")
-                        .and_then(|c| c.field(F::Function))
-                        .and_then(|f| self.slow_await(f)),
+                    slow: callee.and_then(|f| self.slow_await(f)),
                     pool: match &inner {
                         Value::Pending(c) => c.pool.clone(),
                         _ => None,
                     },
+                    receiver: callee.and_then(|f| self.receiver_text(f)),
                 };
                 let n = self.emit_raising(Effect::Await, span(e));
                 self.awaits.insert(n, what);

@@ -1482,6 +1482,10 @@ pub(crate) struct AcqMeta {
 pub(crate) struct AwaitWhat {
     pub slow: Option<&'static str>,
     pub pool: Option<String>,
+    /// The receiver of the awaited method as written (`session` of `session.get(...)`): when
+    /// it is a connection acquired in the function, the await uses that connection, whatever
+    /// the method's name says (an ORM session's `get` is a query, not an HTTP request).
+    pub receiver: Option<String>,
 }
 
 /// What the rules about holding connections (CL006, CL007) need beside the graph.
@@ -1588,6 +1592,20 @@ impl Lowered {
         let HoldFacts { awaits, probes } = *holds;
         let pools: Vec<Option<String>> = metas.iter().map(|m| m.pool.clone()).collect();
         let apis: Vec<String> = metas.iter().map(|m| m.api.clone()).collect();
+        // At each await, the variables of the connections acquired here that are held there
+        // (not the stand-ins for parameters and attributes, which may hold anything).
+        let mut held_bindings: FxHashMap<flow::NodeId, Vec<String>> = FxHashMap::default();
+        for (meta, out) in metas.iter().zip(&outcomes) {
+            let Some(binding) = meta.binding.as_ref().filter(|_| meta.param.is_none()) else {
+                continue;
+            };
+            if meta.attr.is_some() {
+                continue;
+            }
+            for id in out.held_at.iter().filter(|id| awaits.contains_key(id)) {
+                held_bindings.entry(*id).or_default().push(binding.clone());
+            }
+        }
         let mut nested_acquires = Vec::new();
         let node_span =
             |id: flow::NodeId| cfg.nodes.get(id as usize).map(|n| n.span).unwrap_or(end);
@@ -1623,7 +1641,14 @@ impl Lowered {
                         let Some(what) = awaits.get(&id) else {
                             continue;
                         };
-                        if let Some(slow) = what.slow {
+                        // Ex) `await session.get(User, 1)` on an ORM session acquired here and
+                        // held: a query on a connection, not the HTTP request its name says.
+                        let on_a_connection = what
+                            .receiver
+                            .as_deref()
+                            .zip(held_bindings.get(&id))
+                            .is_some_and(|(r, held)| held.iter().any(|b| b == r));
+                        if let Some(slow) = what.slow.filter(|_| !on_a_connection) {
                             held_across.push(HeldAwait {
                                 at: node.span,
                                 what: slow.to_string(),
