@@ -2102,7 +2102,12 @@ impl<'a, 't> Lower<'a, 't> {
                 if let Some(handle) = summary.returns.clone() {
                     candidate = Some(Candidate {
                         span: at,
-                        form: Form::Plain,
+                        // `await get_conn()`: acquired when the coroutine is awaited.
+                        form: if summary.awaited {
+                            Form::Awaited
+                        } else {
+                            Form::Plain
+                        },
                         handle,
                         api: api_text(self.text(func)),
                         via: Some(summary.origin.clone()),

@@ -132,7 +132,7 @@ fn analyze_inner(
     ) {
         Lowered::TooDeep(span) => Outcome::TooDeep(span),
         done => {
-            let user = done.user_summary();
+            let user = done.user_summary(unit);
             Outcome::Done(Box::new((done.into_summary(unit, &user), user)))
         }
     };
@@ -587,6 +587,9 @@ pub(crate) struct UserSummary {
     /// Calling it yields this resource: a function that returns a connection, or a class whose
     /// instances own one.
     pub returns: Option<Handle>,
+    /// It is an `async def` that returns that resource: a call gives a coroutine, and the
+    /// resource is had only once the call is awaited (a raise in the `await` leaks nothing).
+    pub awaited: bool,
     pub releases: Vec<usize>,
     pub stores: Vec<usize>,
     /// Methods: attributes of `self` released on every normal path.
@@ -1512,7 +1515,7 @@ pub(crate) enum Lowered {
 }
 
 impl Lowered {
-    fn user_summary(&self) -> UserSummary {
+    fn user_summary(&self, unit: &Unit) -> UserSummary {
         let Lowered::Done {
             cfg,
             metas,
@@ -1570,6 +1573,7 @@ impl Lowered {
                 (None, None) => {
                     if out.returned && s.returns.is_none() {
                         s.returns = Some(site.handle.clone());
+                        s.awaited = unit.is_async && !unit.context_manager;
                     }
                 }
             }
