@@ -41,6 +41,24 @@ class Repository:
         self.pool = psycopg2.pool.ThreadedConnectionPool(1, 5, dsn)
 
 
+# Bound to a local first, then kept on the instance or the class: the same as storing it
+# directly.
+class TwoStepRepository:
+    def __init__(self, dsn):
+        pool = ConnectionPool(dsn, max_size=5, timeout=10)
+        pool.wait()
+        self.pool = pool
+
+
+class Registry:
+    pool = None
+
+    @classmethod
+    def configure(cls, dsn):
+        pool = ConnectionPool(dsn, max_size=5, timeout=10)
+        cls.pool = pool
+
+
 async def startup(app):
     app.state.pool = await asyncpg.create_pool("postgresql://db/app")
 

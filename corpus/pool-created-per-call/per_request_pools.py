@@ -55,5 +55,14 @@ def pool_for(tenant):
     return _POOLS[tenant]
 
 
+# Bound to a local first, then kept per key: still one pool per key (Django's pool per
+# database alias has this shape).
+def pool_for_alias(alias):
+    if alias not in _POOLS:
+        pool = psycopg2.pool.ThreadedConnectionPool(1, 10, dbname=alias)  # expect: CL005
+        _POOLS.setdefault(alias, pool)
+    return _POOLS[alias]
+
+
 async def mysql_pool_for(key, pools):
     return pools.setdefault(key, await aiomysql.create_pool(maxsize=5))  # expect: CL005

@@ -626,6 +626,8 @@ fn placement(call: Node, ctx: &FileCtx) -> (Placement, String, Option<String>) {
                 Placement::Singleton
             } else if returns_name(function, local, ctx) {
                 Placement::Factory
+            } else if let Some(stored) = stored_name(function, local, ctx) {
+                stored
             } else {
                 Placement::PerCall
             }
@@ -711,6 +713,57 @@ fn returns_name(function: Node, name: &str, ctx: &FileCtx) -> bool {
         l.strip_prefix("return ")
             .is_some_and(|rest| rest.split([',', '(', ')', ' ']).any(|w| w == name))
     })
+}
+
+/// Where the function keeps a pool it first bound to the local `name`, as the placements of
+/// the same stores made directly: `_pools[key] = name` or `_pools.setdefault(key, name)` (one
+/// per key), `self.pool = name` (one per instance), `cls.pool = name` or another object's
+/// attribute (kept beyond the call). `None` when it is not stored so. Read off the lines of
+/// the body, as [`returns_name`] reads returns.
+fn stored_name(function: Node, name: &str, ctx: &FileCtx) -> Option<Placement> {
+    if name.is_empty() {
+        return None;
+    }
+    let body = ctx.text_of(function.field(F::Body));
+    body.lines().find_map(|l| {
+        let l = l.trim();
+        if let Some((container, args)) = l.split_once(".setdefault(") {
+            let last = args.trim_end().strip_suffix(')')?.rsplit(',').next()?;
+            return (last.trim() == name && !container.contains(['(', ' '])).then(|| {
+                Placement::PerKey {
+                    why: format!("one per key of `{container}`"),
+                }
+            });
+        }
+        let (left, right) = plain_assignment(l)?;
+        if right != name {
+            return None;
+        }
+        if let Some((container, _)) = left.split_once('[').filter(|_| left.ends_with(']')) {
+            Some(Placement::PerKey {
+                why: format!("one per key of `{container}`"),
+            })
+        } else if let Some(attr) = left.strip_prefix("self.") {
+            (!attr.contains(['.', '['])).then_some(Placement::Instance)
+        } else {
+            left.contains('.').then_some(Placement::Singleton)
+        }
+    })
+}
+
+/// The two sides of a line that is one plain assignment (`a[k] = b`), trimmed; `None` for
+/// comparisons, augmented and annotated assignments, and chains.
+fn plain_assignment(line: &str) -> Option<(&str, &str)> {
+    let bytes = line.as_bytes();
+    let at = memchr::memchr(b'=', bytes)?;
+    let before = at.checked_sub(1).and_then(|i| bytes.get(i));
+    if before.is_some_and(|b| b"=!<>+-*/%&|^@:".contains(b)) || bytes.get(at + 1) == Some(&b'=') {
+        return None;
+    }
+    let (left, right) = (line[..at].trim(), line[at + 1..].trim());
+    let word = |w: &str| !w.is_empty() && w.bytes().all(crate::prefilter::is_word_byte);
+    (word(right) && !left.is_empty() && !left.contains(['(', ' ', ',', ':']))
+        .then_some((left, right))
 }
 
 /// Module-level `NAME = value` assignments made exactly once.
@@ -994,6 +1047,30 @@ fn span_of(node: Node) -> Span {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_assignments_only() {
+        assert_eq!(
+            plain_assignment("_pools[key] = pool"),
+            Some(("_pools[key]", "pool"))
+        );
+        assert_eq!(
+            plain_assignment("self.pool=pool"),
+            Some(("self.pool", "pool"))
+        );
+        for line in [
+            "if pool == other:",
+            "count += pool",
+            "ok = a <= pool",
+            "pool: Pool = pool",
+            "a = b = pool",
+            "x = make(pool=pool)",
+            "a, b = pool",
+            "assert x != pool",
+        ] {
+            assert_eq!(plain_assignment(line), None, "{line}");
+        }
+    }
 
     #[test]
     fn one_search_for_import_finds_what_a_search_per_root_finds() {
