@@ -1718,12 +1718,22 @@ impl<'a, 't> Lower<'a, 't> {
                     }
                 }
                 let v = self.expr(right);
-                if let Some(left) = e.field(F::Left) {
+                let left = e.field(F::Left);
+                if let Some(left) = left {
                     self.bind_target(left, v.clone());
                 }
                 // The value of a chained assignment (`a = b = x`) is bound again by the outer one.
                 if right.kind_of() == "assignment" {
                     return v;
+                }
+                // The inner one of `rec["conn"] = conn = connect()`: the outer target gets the
+                // same connection, through the name just bound (or as it is, when not a name).
+                let chained = e.parent().is_some_and(|p| p.kind_of() == "assignment");
+                if chained && matches!(v, Value::Var(_) | Value::Temp(_)) {
+                    let name = left
+                        .filter(|l| l.kind_of() == "identifier")
+                        .and_then(|l| self.known_var(self.text(l)));
+                    return name.map_or(v, Value::Var);
                 }
                 Value::Other
             }
