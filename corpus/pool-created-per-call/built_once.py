@@ -74,3 +74,16 @@ def main():
     engine = create_engine("postgresql://db/app")
     with engine.connect() as conn:
         conn.exec_driver_sql("select 1")
+
+
+# A retry loop: the engine returned from inside the loop is the one kept, as a factory's.
+def engine_with_retry(url, attempts=3):
+    while True:
+        engine = create_engine(url, pool_size=5)
+        try:
+            with engine.connect():
+                return engine
+        except OSError:
+            attempts -= 1
+            if attempts == 0:
+                raise

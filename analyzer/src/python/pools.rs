@@ -558,6 +558,7 @@ fn placement(call: Node, ctx: &FileCtx) -> (Placement, String, Option<String>) {
     }
     // The enclosing function, and any loop between it and the call.
     let mut loop_at = None;
+    let mut loop_node = None;
     let mut function = None;
     let mut cur = call.parent();
     while let Some(n) = cur {
@@ -572,6 +573,7 @@ fn placement(call: Node, ctx: &FileCtx) -> (Placement, String, Option<String>) {
             {
                 let keyword = n.child(0).map(span_of).unwrap_or_else(|| span_of(n));
                 loop_at = Some(keyword);
+                loop_node = Some(n);
             }
             "function_definition" => {
                 function = Some(n);
@@ -594,6 +596,16 @@ fn placement(call: Node, ctx: &FileCtx) -> (Placement, String, Option<String>) {
         None => name.clone(),
     };
     if let Some(at) = loop_at {
+        // A retry loop (`while True: engine = create_engine(url); try: check(engine); return
+        // engine`): the pool it returns from inside the loop is the one kept, as a factory's.
+        let local = binding.as_deref().filter(|_| left_kind == "identifier");
+        let retry = loop_node
+            .and_then(|l| l.field(F::Body))
+            .zip(local)
+            .is_some_and(|(body, local)| returns_name_in(ctx.text_of(Some(body)), local));
+        if retry {
+            return (Placement::Factory, qualified, binding);
+        }
         return (Placement::Loop { at }, qualified, binding);
     }
     let decorators = decorators(function, ctx);
@@ -704,10 +716,14 @@ fn has_parameters(function: Node, ctx: &FileCtx) -> bool {
 
 /// Whether the function has a `return NAME` (or returns a tuple containing it).
 fn returns_name(function: Node, name: &str, ctx: &FileCtx) -> bool {
+    returns_name_in(ctx.text_of(function.field(F::Body)), name)
+}
+
+/// Whether a line of `body` returns `name`.
+fn returns_name_in(body: &str, name: &str) -> bool {
     if name.is_empty() {
         return false;
     }
-    let body = ctx.text_of(function.field(F::Body));
     body.lines().any(|l| {
         let l = l.trim();
         l.strip_prefix("return ")
