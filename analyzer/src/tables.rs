@@ -341,14 +341,14 @@ pub static ASYNCPG: Library = Library {
 };
 
 // ---- SQLAlchemy -----------------------------------------------------------------------------
-static SA_CONNECTION: HandleSpec = HandleSpec {
+pub(crate) static SA_CONNECTION: HandleSpec = HandleSpec {
     name: "SQLAlchemy connection",
     release_methods: &["close"],
     pool_release_methods: &[],
     cm_releases: true,
     cm_note: "",
 };
-static SA_SESSION: HandleSpec = HandleSpec {
+pub(crate) static SA_SESSION: HandleSpec = HandleSpec {
     name: "SQLAlchemy session",
     release_methods: &["close"],
     pool_release_methods: &[],

@@ -49,6 +49,7 @@ pub(crate) fn lower(
         lends: false,
         param_vars: FxHashMap::default(),
         local_types: FxHashMap::default(),
+        borrowed_binds: Vec::new(),
         acq_vars: Vec::new(),
         awaits: FxHashMap::default(),
         probes: FxHashMap::default(),
@@ -299,6 +300,9 @@ struct Lower<'a, 't> {
     too_deep: Option<Span>,
     /// Local names bound to instances of this file's classes (`x = Wrapped(...)`, `x: Wrapped`).
     local_types: FxHashMap<&'t str, String>,
+    /// Local names bound to a connection the function does not own (`bind = op.get_bind()`
+    /// in an Alembic migration): a session bound to one borrows it.
+    borrowed_binds: Vec<&'t str>,
     /// Parameter variables and their 0-based index (`self`/`cls` not counted).
     param_vars: FxHashMap<VarId, usize>,
     /// Variables ever bound straight from a real acquisition.
@@ -766,6 +770,10 @@ impl<'a, 't> Lower<'a, 't> {
                                 let t = self.text(left);
                                 self.local_types.insert(t, class);
                             }
+                            if self.is_lent_connection(right) {
+                                let t = self.text(left);
+                                self.borrowed_binds.push(t);
+                            }
                         }
                     }
                 }
@@ -885,6 +893,75 @@ impl<'a, 't> Lower<'a, 't> {
             .named_children()
             .any(|a| a.kind_of() == "dictionary_splat");
         splat
+    }
+
+    /// A call that lends a connection its caller does not own: Alembic's `op.get_bind()` and
+    /// `context.get_bind()`, the migration's own connection.
+    fn is_lent_connection(&self, value: Node) -> bool {
+        if value.kind_of() != "call" {
+            return false;
+        }
+        let path = value.field(F::Function).and_then(|f| self.ctx.resolve(f));
+        matches!(
+            path.as_deref(),
+            Some("alembic.op.get_bind" | "alembic.context.get_bind")
+        )
+    }
+
+    /// Whether a SQLAlchemy `Session(bind)` only borrows its bind: a session bound to a
+    /// connection (rather than an engine) uses that connection and never checks one out of a
+    /// pool, and closing the session leaves it open. The bind is a connection when it is one
+    /// the function was lent (`op.get_bind()`), or one it acquired (`engine.connect()`), which
+    /// stays its own to release.
+    fn session_borrows(
+        &self,
+        spec: &tables::AcquireSpec,
+        call: Node<'t>,
+        args: &[(Option<&'t str>, Value, Span)],
+    ) -> bool {
+        if !std::ptr::eq(spec.handle, &tables::SA_SESSION) {
+            return false;
+        }
+        let bind = super::keyword_value(call, "bind", self.ctx.text).or_else(|| {
+            let first = call.field(F::Arguments)?.named_children().next()?;
+            (first.kind_of() != "keyword_argument").then_some(first)
+        });
+        let Some(bind) = bind else {
+            return false;
+        };
+        if self.is_lent_connection(bind) {
+            return true;
+        }
+        if bind.kind_of() == "identifier" && self.borrowed_binds.contains(&self.text(bind)) {
+            return true;
+        }
+        // A connection acquired here: the bind argument's value refers to it.
+        let acquired = |a: &AcqId| {
+            self.cfg
+                .acquisitions
+                .get(*a as usize)
+                .is_some_and(|site| match &site.handle {
+                    Handle::Lib(h) => std::ptr::eq(*h, &tables::SA_CONNECTION),
+                    Handle::Class(_) => false,
+                })
+        };
+        let bound_value = args.iter().find(|(k, _, _)| match k {
+            Some(k) => *k == "bind",
+            None => true,
+        });
+        match bound_value.map(|(_, v, _)| v) {
+            Some(Value::Temp(a)) => acquired(a),
+            Some(Value::Var(_)) if bind.kind_of() == "identifier" => {
+                let name = self.text(bind);
+                self.metas.iter().enumerate().any(|(a, m)| {
+                    m.param.is_none()
+                        && m.attr.is_none()
+                        && m.binding.as_deref() == Some(name)
+                        && acquired(&(a as AcqId))
+                })
+            }
+            _ => false,
+        }
     }
 
     /// What slow work awaiting a call of `callee` is (CL006): the built-in list, then the
@@ -2038,6 +2115,9 @@ impl<'a, 't> Lower<'a, 't> {
         // 1. An acquisition: a pool method, a connect function, a session factory, a factory
         //    of this file.
         let mut candidate: Option<Candidate> = None;
+        // A session bound to a connection it does not own: neither an acquisition nor an
+        // object that takes the connection over.
+        let mut borrowing_session = false;
         if let (Some(pool), Some(m)) = (pool, method) {
             if let Some(spec) = pool.acquire_method(m) {
                 let waits_forever_without = tables::PER_CALL_WAITS
@@ -2057,7 +2137,9 @@ impl<'a, 't> Lower<'a, 't> {
             }
         }
         if candidate.is_none() {
-            if let Some(spec) = path.as_deref().and_then(tables::connect_by_path) {
+            let spec = path.as_deref().and_then(tables::connect_by_path);
+            borrowing_session = spec.is_some_and(|spec| self.session_borrows(spec, call, &args));
+            if let Some(spec) = spec.filter(|_| !borrowing_session) {
                 candidate = Some(Candidate {
                     span: at,
                     form: spec.form,
@@ -2243,10 +2325,11 @@ impl<'a, 't> Lower<'a, 't> {
         let is_closing = matches!(path.as_deref(), Some("contextlib.closing" | "closing"));
 
         // 3. What the arguments become: ownership passes when the callee is entered.
-        let is_constructor = callee_name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_uppercase())
+        let is_constructor = !borrowing_session
+            && callee_name
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_uppercase())
             && candidate
                 .as_ref()
                 .is_none_or(|c| matches!(c.handle, Handle::Class(_)));
