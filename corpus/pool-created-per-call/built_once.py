@@ -87,3 +87,11 @@ def engine_with_retry(url, attempts=3):
             attempts -= 1
             if attempts == 0:
                 raise
+
+
+# A command-line entry point runs once per process, as `main` does.
+def cli():
+    engine = create_engine("postgresql://db/app", pool_size=2)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("select 1")
+    engine.dispose()

@@ -46,9 +46,10 @@ declare_rule! {
     /// ```
     ///
     /// Not reported: pools built at module level, behind a singleton guard
-    /// (`global _pool` / `if _pool is None:`), in a start-up function (`main`, `startup`,
-    /// `lifespan`, `create_app`, an `on_event("startup")` handler), stored on `self` in
-    /// `__init__`, or returned to the caller (a factory).
+    /// (`global _pool` / `if _pool is None:`), in a start-up function (`main`, `cli`,
+    /// `startup`, `lifespan`, `create_app`, an `on_event("startup")` handler), stored on `self`
+    /// in `__init__` (directly or through a local), or returned to the caller (a factory, also
+    /// from inside a retry loop).
     ///
     /// A pool factory's callers are checked the same way: calling `make_engine(url)` in a
     /// request handler is reported at that call, across files; so is building, per request, an

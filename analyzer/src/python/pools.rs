@@ -682,7 +682,15 @@ fn is_startup(name: &str, decorators: &[String]) -> bool {
     let name = name.trim_start_matches('_');
     let by_name = matches!(
         name,
-        "main" | "startup" | "on_startup" | "lifespan" | "setup" | "init" | "create_app" | "run"
+        "main"
+            | "cli"
+            | "startup"
+            | "on_startup"
+            | "lifespan"
+            | "setup"
+            | "init"
+            | "create_app"
+            | "run"
     ) || [
         "init_",
         "setup_",
