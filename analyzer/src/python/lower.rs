@@ -1426,6 +1426,13 @@ impl<'a, 't> Lower<'a, 't> {
     /// The exception types an `except` names, and its `as` target.
     fn except_parts(&self, h: Node<'t>) -> (Option<Node<'t>>, Option<Node<'t>>) {
         if let Some(value) = h.field(F::Value) {
+            // `except Exception as e`: the value is an as_pattern of the types and the name.
+            if value.kind_of() == "as_pattern" {
+                return (
+                    value.named_child(0),
+                    value.field(F::Alias).and_then(|a| a.named_child(0)),
+                );
+            }
             return (Some(value), h.field(F::Alias));
         }
         // Older grammar shapes: `except E as e` as an as_pattern child.
@@ -2406,7 +2413,18 @@ impl<'a, 't> Lower<'a, 't> {
                 }
             }
         }
-        // 4. The call itself (`closing(x)` only wraps and cannot fail).
+        // 4. The call itself (`closing(x)` only wraps and cannot fail). Ending the process
+        //    (`sys.exit(1)`) ends the path: the operating system takes back every connection,
+        //    so nothing held there is a leak.
+        let exits = matches!(
+            path.as_deref(),
+            Some("sys.exit" | "os._exit" | "os.abort" | "exit" | "quit")
+        ) && self.known_var(self.text(func)).is_none();
+        if exits {
+            self.emit(Effect::None, at);
+            self.cur = None;
+            return Value::Other;
+        }
         if !is_closing {
             self.emit_raising(Effect::None, at);
         }
