@@ -1164,6 +1164,11 @@ impl<'a, 't> Lower<'a, 't> {
 
     /// Variables known falsy on the true and on the false branch of a condition.
     fn condition_facts(&mut self, c: Node<'t>) -> (Vec<VarId>, Vec<VarId>) {
+        // `conn.closed`, `conn.is_closed()`: where it is true, the connection is already closed,
+        // so no path that still holds it goes that way (`if not conn.closed: conn.close()`).
+        if let Some(v) = self.closed_test(c) {
+            return (vec![v], vec![]);
+        }
         match c.kind_of() {
             "identifier" | "attribute" => {
                 // `if conn:`, `if self.conn:` (a `self.X` is tracked under its text).
@@ -1191,10 +1196,18 @@ impl<'a, 't> Lower<'a, 't> {
                 };
                 let (lt, lf) = self.condition_facts(l);
                 let (rt, rf) = self.condition_facts(r);
+                // Where either side may be the one that decided, only what both sides say
+                // holds: `conn and not conn.closed` is false when `conn` is falsy or closed,
+                // and either way no live connection is in `conn`.
+                let both = |a: &[VarId], b: &[VarId]| -> Vec<VarId> {
+                    a.iter().copied().filter(|v| b.contains(v)).collect()
+                };
                 if op == "and" {
-                    ([lt, rt].concat(), vec![])
+                    let on_false = both(&lf, &rf);
+                    ([lt, rt].concat(), on_false)
                 } else {
-                    (vec![], [lf, rf].concat())
+                    let on_true = both(&lt, &rt);
+                    (on_true, [lf, rf].concat())
                 }
             }
             "named_expression" => match c.field(F::Name) {
@@ -1224,6 +1237,36 @@ impl<'a, 't> Lower<'a, 't> {
             }
             _ => (vec![], vec![]),
         }
+    }
+
+    /// The variable of a test that is true only of a closed connection: `X.closed` (psycopg2,
+    /// psycopg 3, SQLAlchemy, aiopg) or `X.is_closed()` (asyncpg), `X` a name or an attribute
+    /// of `self`.
+    fn closed_test(&mut self, c: Node<'t>) -> Option<VarId> {
+        let attribute = match c.kind_of() {
+            "attribute" => c,
+            "call"
+                if c.field(F::Arguments)
+                    .is_none_or(|a| a.named_children().next().is_none()) =>
+            {
+                c.field(F::Function)
+                    .filter(|f| f.kind_of() == "attribute")?
+            }
+            _ => return None,
+        };
+        let method = self.text(attribute.field(F::Attribute)?);
+        let wanted = if c.kind_of() == "call" {
+            "is_closed"
+        } else {
+            "closed"
+        };
+        if method != wanted {
+            return None;
+        }
+        let object = attribute.field(F::Object)?;
+        let named = object.kind_of() == "identifier"
+            || (object.kind_of() == "attribute" && self.self_attribute(object).is_some());
+        named.then(|| self.var(self.text(object)))
     }
 
     fn while_statement(&mut self, s: Node<'t>) {
@@ -2361,6 +2404,8 @@ impl<'a, 't> Lower<'a, 't> {
         );
         let enters = matches!(method, Some("enter_context" | "enter_async_context"));
         let mut result = Value::Other;
+        // `conn.is_closed()` reads a flag of the connection object and cannot fail.
+        let reads_a_flag = method == Some("is_closed") && args.is_empty();
         for (i, (_, v, s)) in args.into_iter().enumerate() {
             if consumed[i] {
                 continue;
@@ -2425,7 +2470,9 @@ impl<'a, 't> Lower<'a, 't> {
             self.cur = None;
             return Value::Other;
         }
-        if !is_closing {
+        if reads_a_flag {
+            self.emit(Effect::None, at);
+        } else if !is_closing {
             self.emit_raising(Effect::None, at);
         }
         if let Value::Temp(_) = recv_value {
