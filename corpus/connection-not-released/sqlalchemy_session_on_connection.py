@@ -25,3 +25,15 @@ def own_connection_never_closed(engine):
 def session_on_engine(engine):
     session = Session(bind=engine)  # expect: CL001
     return session.execute(text("SELECT 1")).scalar()
+
+
+# Silent: a session with nothing to connect through (no bind, no arguments) never checks a
+# connection out.
+def unbound_session(engine):
+    session = Session()
+    return len(session.new)
+
+
+# Silent: entering by hand gives the connection itself, handed to the caller here.
+def entered_by_hand(engine):
+    return engine.connect().__enter__()

@@ -964,6 +964,22 @@ impl<'a, 't> Lower<'a, 't> {
         }
     }
 
+    /// Whether a SQLAlchemy `Session()` is built with nothing to connect through: no bind,
+    /// no binds, no arguments at all (and the name is not a local `sessionmaker`). Such a
+    /// session can add and expunge objects but never checks a connection out.
+    fn session_unbound(
+        &self,
+        spec: &tables::AcquireSpec,
+        func: Node<'t>,
+        args: &[(Option<&'t str>, Value, Span)],
+    ) -> bool {
+        let name = self.text(func);
+        std::ptr::eq(spec.handle, &tables::SA_SESSION)
+            && args.is_empty()
+            && !self.local_pools.contains_key(name)
+            && !self.ctx.module_pools.contains_key(name)
+    }
+
     /// What slow work awaiting a call of `callee` is (CL006): the built-in list, then the
     /// configuration's `slow-await` functions.
     fn slow_await(&self, callee: Node) -> Option<&'static str> {
@@ -2188,7 +2204,9 @@ impl<'a, 't> Lower<'a, 't> {
         }
         if candidate.is_none() {
             let spec = path.as_deref().and_then(tables::connect_by_path);
-            borrowing_session = spec.is_some_and(|spec| self.session_borrows(spec, call, &args));
+            borrowing_session = spec.is_some_and(|spec| {
+                self.session_borrows(spec, call, &args) || self.session_unbound(spec, func, &args)
+            });
             if let Some(spec) = spec.filter(|_| !borrowing_session) {
                 candidate = Some(Candidate {
                     span: at,
@@ -2404,8 +2422,13 @@ impl<'a, 't> Lower<'a, 't> {
         );
         let enters = matches!(method, Some("enter_context" | "enter_async_context"));
         let mut result = Value::Other;
-        // `conn.is_closed()` reads a flag of the connection object and cannot fail.
-        let reads_a_flag = method == Some("is_closed") && args.is_empty();
+        // `conn.is_closed()` reads a flag of the connection object and cannot fail; entering a
+        // connection by hand (`engine.connect().__enter__()`) gives it back, and where entering
+        // does real work (an async connection's start), a failure leaves nothing acquired.
+        let entered_by_hand = matches!(method, Some("__enter__" | "__aenter__"))
+            && candidate.is_none()
+            && matches!(recv_value, Value::Temp(_) | Value::Var(_));
+        let reads_a_flag = (method == Some("is_closed") || entered_by_hand) && args.is_empty();
         for (i, (_, v, s)) in args.into_iter().enumerate() {
             if consumed[i] {
                 continue;
@@ -2474,6 +2497,10 @@ impl<'a, 't> Lower<'a, 't> {
             self.emit(Effect::None, at);
         } else if !is_closing {
             self.emit_raising(Effect::None, at);
+        }
+        // `engine.connect().__aenter__()` by hand: what entering gives is the connection.
+        if entered_by_hand {
+            return recv_value;
         }
         if let Value::Temp(_) = recv_value {
             self.drop_value(recv_value, at);
