@@ -76,6 +76,9 @@ pub enum Effect {
     Discard(AcqId),
     /// The branch on which `var` is falsy (`None`): it cannot hold a live connection there.
     AssumeFalsy(VarId),
+    /// The branch on which acquisition `acq` is known not to be held (its ownership flag is
+    /// false): no path that still holds it goes this way.
+    AssumeNotHeld(AcqId),
     /// A `return` statement: recorded so leaks can point at it.
     Return,
     /// An `await` (kept for the rules about holding connections across awaits).
@@ -431,6 +434,7 @@ fn apply(
             st.status = Status::Lost(id);
         }
         Effect::AssumeFalsy(v) if st.aliases & bit(v) != 0 => return None,
+        Effect::AssumeNotHeld(a) if a == acq && live(&st) => return None,
         Effect::Return => st.origin = id,
         _ => {}
     }
@@ -508,5 +512,36 @@ mod tests {
         let out = solve(&cfg, 0);
         assert!(out.normal_leaks.is_empty(), "{out:?}");
         assert!(out.released_somewhere);
+    }
+
+    #[test]
+    fn a_false_ownership_flag_refutes_only_its_own_acquisition() {
+        let mut cfg = Cfg::new(Span::default());
+        for _ in 0..2 {
+            cfg.acquisitions.push(AcqSite {
+                span: Span::default(),
+                handle: Handle::Lib(&ANY_RESOURCE),
+            });
+        }
+        // Both acquisitions are held; the only way out says the first is not.
+        let end = chain(
+            &mut cfg,
+            &[
+                Effect::Acquire(0),
+                Effect::Bind {
+                    dst: 1,
+                    src: Some(Operand::Temp(0)),
+                },
+                Effect::Acquire(1),
+                Effect::Bind {
+                    dst: 2,
+                    src: Some(Operand::Temp(1)),
+                },
+                Effect::AssumeNotHeld(0),
+            ],
+        );
+        cfg.link(end, NORMAL_EXIT, EdgeKind::Normal);
+        assert!(solve(&cfg, 0).normal_leaks.is_empty());
+        assert_eq!(solve(&cfg, 1).normal_leaks.len(), 1);
     }
 }

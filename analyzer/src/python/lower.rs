@@ -50,6 +50,8 @@ pub(crate) fn lower(
         param_vars: FxHashMap::default(),
         local_types: FxHashMap::default(),
         borrowed_binds: Vec::new(),
+        just_bound: None,
+        own_flags: Vec::new(),
         acq_vars: Vec::new(),
         awaits: FxHashMap::default(),
         probes: FxHashMap::default(),
@@ -273,6 +275,24 @@ impl Value {
     }
 }
 
+/// What one branch of a condition says about connections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fact {
+    /// The variable is falsy (or holds a closed connection).
+    Falsy(VarId),
+    /// The acquisition is not held (its ownership flag is false).
+    NotHeld(AcqId),
+}
+
+impl Fact {
+    fn effect(self) -> Effect {
+        match self {
+            Fact::Falsy(v) => Effect::AssumeFalsy(v),
+            Fact::NotHeld(a) => Effect::AssumeNotHeld(a),
+        }
+    }
+}
+
 struct Lower<'a, 't> {
     ctx: &'a FileCtx<'t>,
     unit: &'a Unit<'t>,
@@ -300,6 +320,11 @@ struct Lower<'a, 't> {
     too_deep: Option<Span>,
     /// Local names bound to instances of this file's classes (`x = Wrapped(...)`, `x: Wrapped`).
     local_types: FxHashMap<&'t str, String>,
+    /// The acquisition bound to a name by the statement just lowered, and the name's variable.
+    just_bound: Option<(AcqId, VarId)>,
+    /// Ownership flags (`own_conn = True` right after `conn = connect()`) and the acquisition
+    /// each follows: where the flag is false, that acquisition is not held.
+    own_flags: Vec<(VarId, AcqId, VarId)>,
     /// Local names bound to a connection the function does not own (`bind = op.get_bind()`
     /// in an Alembic migration): a session bound to one borrows it.
     borrowed_binds: Vec<&'t str>,
@@ -1049,8 +1074,73 @@ impl<'a, 't> Lower<'a, 't> {
 
     fn block(&mut self, block: Node<'t>) {
         for s in block.named_children() {
+            // `conn = connect()` then `own = True`: `own` says whether `conn` is held.
+            let acquired = self.just_bound.take();
+            if let Some((acq, conn)) = acquired {
+                if let Some(flag) = self.ownership_flag(s) {
+                    let flag = self.var(flag);
+                    self.own_flags.push((flag, acq, conn));
+                }
+            }
             self.statement(s);
         }
+    }
+
+    /// The name of an ownership flag set by statement `s` (`own_conn = True`), when the
+    /// function never sets it true anywhere else, nor false or to anything else after `s`:
+    /// then the flag is false only where `s` was not reached since the acquisition before it.
+    fn ownership_flag(&self, s: Node<'t>) -> Option<&'t str> {
+        let assignment = s
+            .named_child(0)
+            .filter(|a| s.kind_of() == "expression_statement" && a.kind_of() == "assignment")?;
+        let left = assignment.field(F::Left)?;
+        let right = assignment.field(F::Right)?;
+        if left.kind_of() != "identifier" || right.kind_of() != "true" {
+            return None;
+        }
+        let flag = self.text(left);
+        let body = self.unit.node.field(F::Body)?;
+        let mut stack = vec![body];
+        while let Some(n) = stack.pop() {
+            match n.kind_of() {
+                "function_definition" | "class_definition" | "lambda" => continue,
+                "assignment" | "augmented_assignment" if n.id() != assignment.id() => {
+                    let target = n.field(F::Left);
+                    if target.is_some_and(|t| self.names_in(t).contains(&flag)) {
+                        let value = n.field(F::Right).map(|r| r.kind_of());
+                        let before = n.end_byte() <= assignment.start_byte();
+                        if !(before && n.kind_of() == "assignment" && value == Some("false")) {
+                            return None;
+                        }
+                    }
+                }
+                "named_expression" | "for_statement" | "with_item" | "global_statement"
+                | "nonlocal_statement"
+                    if self.names_in(n).contains(&flag) =>
+                {
+                    return None;
+                }
+                _ => {}
+            }
+            if stack.len() < 4096 {
+                stack.extend(n.named_children());
+            }
+        }
+        Some(flag)
+    }
+
+    /// The identifiers written in a node, for [`Self::ownership_flag`]'s checks.
+    fn names_in(&self, n: Node<'t>) -> Vec<&'t str> {
+        let mut names = Vec::new();
+        let mut stack = vec![n];
+        while let Some(n) = stack.pop() {
+            if n.kind_of() == "identifier" {
+                names.push(self.text(n));
+            } else if names.len() < 64 && stack.len() < 256 {
+                stack.extend(n.named_children());
+            }
+        }
+        names
     }
 
     fn statement(&mut self, s: Node<'t>) {
@@ -1147,16 +1237,16 @@ impl<'a, 't> Lower<'a, 't> {
             self.drop_value(v, span(c));
             let (on_true, on_false) = self.condition_facts(c);
             let branch = self.cur;
-            for v in on_true {
-                self.emit(Effect::AssumeFalsy(v), span(c));
+            for fact in on_true {
+                self.emit(fact.effect(), span(c));
             }
             self.block(body);
             if let Some(e) = self.cur {
                 ends.push(e);
             }
             self.cur = branch;
-            for v in on_false {
-                self.emit(Effect::AssumeFalsy(v), span(c));
+            for fact in on_false {
+                self.emit(fact.effect(), span(c));
             }
             match alts.next() {
                 Some(alt) if alt.kind_of() == "elif_clause" => {
@@ -1179,11 +1269,11 @@ impl<'a, 't> Lower<'a, 't> {
     }
 
     /// Variables known falsy on the true and on the false branch of a condition.
-    fn condition_facts(&mut self, c: Node<'t>) -> (Vec<VarId>, Vec<VarId>) {
+    fn condition_facts(&mut self, c: Node<'t>) -> (Vec<Fact>, Vec<Fact>) {
         // `conn.closed`, `conn.is_closed()`: where it is true, the connection is already closed,
         // so no path that still holds it goes that way (`if not conn.closed: conn.close()`).
         if let Some(v) = self.closed_test(c) {
-            return (vec![v], vec![]);
+            return (vec![Fact::Falsy(v)], vec![]);
         }
         match c.kind_of() {
             "identifier" | "attribute" => {
@@ -1192,7 +1282,14 @@ impl<'a, 't> Lower<'a, 't> {
                     return (vec![], vec![]);
                 }
                 let v = self.var(self.text(c));
-                (vec![], vec![v])
+                // `if own_conn:`: where the flag is false, its connection is not held here.
+                let owned = self
+                    .own_flags
+                    .iter()
+                    .filter(|(f, _, _)| *f == v)
+                    .map(|(_, a, _)| Fact::NotHeld(*a));
+                let on_false: Vec<Fact> = std::iter::once(Fact::Falsy(v)).chain(owned).collect();
+                (vec![], on_false)
             }
             "parenthesized_expression" => match c.named_child(0) {
                 Some(inner) => self.condition_facts(inner),
@@ -1215,8 +1312,35 @@ impl<'a, 't> Lower<'a, 't> {
                 // Where either side may be the one that decided, only what both sides say
                 // holds: `conn and not conn.closed` is false when `conn` is falsy or closed,
                 // and either way no live connection is in `conn`.
-                let both = |a: &[VarId], b: &[VarId]| -> Vec<VarId> {
-                    a.iter().copied().filter(|v| b.contains(v)).collect()
+                // An ownership flag's fact also agrees with its connection's variable being
+                // falsy (`own and conn is not None` is false: not owned, or no connection).
+                let flags = &self.own_flags;
+                let both = |a: &[Fact], b: &[Fact]| -> Vec<Fact> {
+                    let agree = |x: &Fact, y: &Fact| {
+                        x == y
+                            || match (x, y) {
+                                (Fact::NotHeld(acq), Fact::Falsy(v))
+                                | (Fact::Falsy(v), Fact::NotHeld(acq)) => {
+                                    flags.iter().any(|(_, a, conn)| a == acq && conn == v)
+                                }
+                                _ => false,
+                            }
+                    };
+                    let mut out = Vec::new();
+                    for x in a {
+                        for y in b.iter().filter(|y| agree(x, y)) {
+                            // The weaker of the two when they differ: the flag's.
+                            let kept = if matches!(x, Fact::NotHeld(_)) {
+                                *x
+                            } else {
+                                *y
+                            };
+                            if !out.contains(&kept) {
+                                out.push(kept);
+                            }
+                        }
+                    }
+                    out
                 };
                 if op == "and" {
                     let on_false = both(&lf, &rf);
@@ -1246,8 +1370,8 @@ impl<'a, 't> Lower<'a, 't> {
                 };
                 let v = self.var(self.text(subject));
                 match ops.as_slice() {
-                    ["is"] | ["=="] => (vec![v], vec![]),
-                    ["is", "not"] | ["is not"] | ["!="] => (vec![], vec![v]),
+                    ["is"] | ["=="] => (vec![Fact::Falsy(v)], vec![]),
+                    ["is", "not"] | ["is not"] | ["!="] => (vec![], vec![Fact::Falsy(v)]),
                     _ => (vec![], vec![]),
                 }
             }
@@ -1298,7 +1422,7 @@ impl<'a, 't> Lower<'a, 't> {
         let after = self.cfg.add(Effect::None, Span::default());
         let test = self.cur;
         for v in on_true {
-            self.emit(Effect::AssumeFalsy(v), span(s));
+            self.emit(v.effect(), span(s));
         }
         let exhausted = if infinite { None } else { test };
         self.loop_body(s, header, after, exhausted, &on_false);
@@ -1312,7 +1436,7 @@ impl<'a, 't> Lower<'a, 't> {
         header: NodeId,
         after: NodeId,
         exhausted: Option<NodeId>,
-        falsy: &[VarId],
+        falsy: &[Fact],
     ) {
         self.frames.push(Frame::Loop {
             brk: after,
@@ -1327,7 +1451,7 @@ impl<'a, 't> Lower<'a, 't> {
         }
         self.cur = exhausted;
         for &v in falsy {
-            self.emit(Effect::AssumeFalsy(v), span(s));
+            self.emit(v.effect(), span(s));
         }
         if let Some(body) = s.field(F::Alternative).and_then(|a| a.field(F::Body)) {
             self.block(body);
@@ -1710,6 +1834,11 @@ impl<'a, 't> Lower<'a, 't> {
                     }
                     if self.metas[a as usize].param.is_none() && !self.acq_vars.contains(&dst) {
                         self.acq_vars.push(dst);
+                    }
+                    if self.metas[a as usize].param.is_none()
+                        && self.metas[a as usize].attr.is_none()
+                    {
+                        self.just_bound = Some((a, dst));
                     }
                 }
                 let src = v.operand();
