@@ -187,7 +187,7 @@ impl Finder<'_> {
             } else if name.starts_with("Sqlite") || name.starts_with("Any") {
                 ""
             } else {
-                "PostgreSQL"
+                self.database_of_uses()
             }
         };
         if ty.ends_with("PoolOptions") && func == "new" {
@@ -221,9 +221,29 @@ impl Finder<'_> {
                 // `deadpool::unmanaged::Pool::new(n)`: a pool of objects added by hand.
                 return None;
             }
-            return Some((krate, "PostgreSQL"));
+            return Some((krate, self.database_of_uses()));
         }
         None
+    }
+
+    /// The database a pool of a generic type (`PoolOptions::new()`, `r2d2::Pool::builder()`)
+    /// is for, from what the file's `use` items name: one kind only (MySQL; SQLite or Redis,
+    /// which are not counted), or else PostgreSQL, as before.
+    fn database_of_uses(&self) -> &'static str {
+        let named = |words: &[&str]| {
+            self.uses.values().any(|path| {
+                let path = path.to_ascii_lowercase();
+                words.iter().any(|w| path.contains(w))
+            })
+        };
+        let postgres = named(&["postgres", "::pg"]);
+        let mysql = named(&["mysql"]);
+        let other = named(&["sqlite", "redis"]);
+        match (postgres, mysql, other) {
+            (false, true, false) => "MySQL",
+            (false, false, true) => "",
+            _ => "PostgreSQL",
+        }
     }
 
     /// A pool built by this expression, if it is the end of a builder chain.
