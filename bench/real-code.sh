@@ -22,6 +22,8 @@ packages=(
   litestar==2.25.0 ormar==0.26.0 pgmq==1.1.4 prefect==3.9.1 saq==0.26.4 sqladmin==0.32.0
   sqlalchemy-utils==0.43.0 testcontainers==4.15.0 barman==3.19.1 datasette==0.65.5
   litecli==1.17.1 patroni==4.1.5 sqlite-utils==4.2.1 yoyo-migrations==9.0.0
+  trino==0.340.0 pyathena==4.2.1 ibis-framework==12.0.0 agate-sql==0.7.3
+  langchain-community==0.4.2
 )
 mkdir -p "$root/wheels" "$root/src"
 if [ ! -x "$root/venv/bin/pip" ]; then

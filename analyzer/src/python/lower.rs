@@ -51,6 +51,7 @@ pub(crate) fn lower(
         local_types: FxHashMap::default(),
         borrowed_binds: Vec::new(),
         just_bound: None,
+        returns_borrowed: false,
         own_flags: Vec::new(),
         acq_vars: Vec::new(),
         awaits: FxHashMap::default(),
@@ -100,6 +101,7 @@ pub(crate) fn lower(
         }),
         acquired_into: l.acquired_into,
         params_into: l.params_into,
+        returns_borrowed: l.returns_borrowed,
         cfg: l.cfg,
         metas: l.metas,
         outcomes,
@@ -320,6 +322,10 @@ struct Lower<'a, 't> {
     too_deep: Option<Span>,
     /// Local names bound to instances of this file's classes (`x = Wrapped(...)`, `x: Wrapped`).
     local_types: FxHashMap<&'t str, String>,
+    /// Some `return` gives back what the function was handed (`return connection.connection`,
+    /// `return self._conn`): what it returns elsewhere may be fresh, but its callers cannot
+    /// tell which they got, so it is not summarised as a factory.
+    returns_borrowed: bool,
     /// The acquisition bound to a name by the statement just lowered, and the name's variable.
     just_bound: Option<(AcqId, VarId)>,
     /// Ownership flags (`own_conn = True` right after `conn = connect()`) and the acquisition
@@ -1086,6 +1092,29 @@ impl<'a, 't> Lower<'a, 't> {
         }
     }
 
+    /// Whether a returned expression is an attribute of `self` or of a parameter: something
+    /// the function was handed rather than made.
+    fn is_borrowed(&self, e: Node<'t>) -> bool {
+        if e.kind_of() != "attribute" {
+            return false;
+        }
+        let mut root = e;
+        while let Some(object) = root
+            .field(F::Object)
+            .filter(|_| root.kind_of() == "attribute")
+        {
+            root = object;
+        }
+        if root.kind_of() != "identifier" {
+            return false;
+        }
+        let name = self.text(root);
+        matches!(name, "self" | "cls")
+            || self
+                .known_var(name)
+                .is_some_and(|v| self.param_vars.contains_key(&v))
+    }
+
     /// The name of an ownership flag set by statement `s` (`own_conn = True`), when the
     /// function never sets it true anywhere else, nor false or to anything else after `s`:
     /// then the flag is false only where `s` was not reached since the acquisition before it.
@@ -1161,6 +1190,9 @@ impl<'a, 't> Lower<'a, 't> {
             }
             "return_statement" => {
                 if let Some(e) = s.named_child(0) {
+                    if self.is_borrowed(e) {
+                        self.returns_borrowed = true;
+                    }
                     let v = self.expr_returned(e);
                     self.transfer_value(&v, TransferHow::Return, span(s));
                 }
@@ -2522,11 +2554,13 @@ impl<'a, 't> Lower<'a, 't> {
         let is_closing = matches!(path.as_deref(), Some("contextlib.closing" | "closing"));
 
         // 3. What the arguments become: ownership passes when the callee is entered.
+        // `cls(...)` in a classmethod builds an instance of the class, as `Class(...)` does.
         let is_constructor = !borrowing_session
-            && callee_name
+            && (callee_name
                 .chars()
                 .next()
                 .is_some_and(|c| c.is_ascii_uppercase())
+                || callee_name == "cls")
             && candidate
                 .as_ref()
                 .is_none_or(|c| matches!(c.handle, Handle::Class(_)));

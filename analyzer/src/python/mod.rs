@@ -1506,6 +1506,8 @@ pub(crate) enum Lowered {
         holds: Box<HoldFacts>,
         acquired_into: Vec<String>,
         params_into: Vec<(usize, String)>,
+        /// Some `return` gives back what the function was handed (see `Lower`).
+        returns_borrowed: bool,
         cfg: Cfg,
         metas: Vec<AcqMeta>,
         outcomes: Vec<AcqOutcome>,
@@ -1523,6 +1525,7 @@ impl Lowered {
             acquired_into,
             params_into,
             holds,
+            returns_borrowed,
             ..
         } = self
         else {
@@ -1571,7 +1574,7 @@ impl Lowered {
                     }
                 }
                 (None, None) => {
-                    if out.returned && s.returns.is_none() {
+                    if out.returned && s.returns.is_none() && !returns_borrowed {
                         s.returns = Some(site.handle.clone());
                         s.awaited = unit.is_async && !unit.context_manager;
                     }

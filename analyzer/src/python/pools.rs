@@ -602,7 +602,12 @@ fn placement(call: Node, ctx: &FileCtx) -> (Placement, String, Option<String>) {
         let retry = loop_node
             .and_then(|l| l.field(F::Body))
             .zip(local)
-            .is_some_and(|(body, local)| returns_name_in(ctx.text_of(Some(body)), local));
+            .is_some_and(|(body, local)| {
+                // `return engine` itself, not a value computed from it (`return ok(engine)`).
+                ctx.text_of(Some(body))
+                    .lines()
+                    .any(|l| l.trim().strip_prefix("return ") == Some(local))
+            });
         if retry {
             return (Placement::Factory, qualified, binding);
         }
