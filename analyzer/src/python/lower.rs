@@ -2591,7 +2591,14 @@ impl<'a, 't> Lower<'a, 't> {
         let entered_by_hand = matches!(method, Some("__enter__" | "__aenter__"))
             && candidate.is_none()
             && matches!(recv_value, Value::Temp(_) | Value::Var(_));
-        let reads_a_flag = (method == Some("is_closed") || entered_by_hand) && args.is_empty();
+        // SQLAlchemy's `conn.execution_options(...)` sets options on the connection and returns
+        // it (2.0 `engine/base.py`: `return self`), sync or async; only options the dialect
+        // rejects make it raise, which is not counted.
+        let returns_receiver = method == Some("execution_options")
+            && candidate.is_none()
+            && matches!(recv_value, Value::Temp(_) | Value::Var(_));
+        let cannot_raise =
+            (method == Some("is_closed") || entered_by_hand) && args.is_empty() || returns_receiver;
         for (i, (_, v, s)) in args.into_iter().enumerate() {
             if consumed[i] {
                 continue;
@@ -2656,13 +2663,13 @@ impl<'a, 't> Lower<'a, 't> {
             self.cur = None;
             return Value::Other;
         }
-        if reads_a_flag {
+        if cannot_raise {
             self.emit(Effect::None, at);
         } else if !is_closing {
             self.emit_raising(Effect::None, at);
         }
         // `engine.connect().__aenter__()` by hand: what entering gives is the connection.
-        if entered_by_hand {
+        if entered_by_hand || returns_receiver {
             return recv_value;
         }
         if let Value::Temp(_) = recv_value {
