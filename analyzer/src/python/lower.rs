@@ -87,7 +87,7 @@ pub(crate) fn lower(
     let outcomes = (0..l.cfg.acquisitions.len() as AcqId)
         .map(|a| {
             let meta = &l.metas[a as usize];
-            if (meta.param.is_some() || meta.attr.is_some()) && !l.param_is_used(a) {
+            if meta.stands_in() && !l.param_is_used(a) {
                 flow::AcqOutcome::default()
             } else {
                 flow::solve(&l.cfg, a)
@@ -985,10 +985,7 @@ impl<'a, 't> Lower<'a, 't> {
             Some(Value::Var(_)) if bind.kind_of() == "identifier" => {
                 let name = self.text(bind);
                 self.metas.iter().enumerate().any(|(a, m)| {
-                    m.param.is_none()
-                        && m.attr.is_none()
-                        && m.binding.as_deref() == Some(name)
-                        && acquired(&(a as AcqId))
+                    !m.stands_in() && m.binding.as_deref() == Some(name) && acquired(&(a as AcqId))
                 })
             }
             _ => false,
@@ -1867,9 +1864,7 @@ impl<'a, 't> Lower<'a, 't> {
                     if self.metas[a as usize].param.is_none() && !self.acq_vars.contains(&dst) {
                         self.acq_vars.push(dst);
                     }
-                    if self.metas[a as usize].param.is_none()
-                        && self.metas[a as usize].attr.is_none()
-                    {
+                    if !self.metas[a as usize].stands_in() {
                         self.just_bound = Some((a, dst));
                     }
                 }
@@ -1897,10 +1892,7 @@ impl<'a, 't> Lower<'a, 't> {
                 let name = self.self_attribute(target).unwrap_or_default();
                 let attr = name.trim_start_matches("self.").to_string();
                 match &v {
-                    Value::Temp(a)
-                        if self.metas[*a as usize].param.is_none()
-                            && self.metas[*a as usize].attr.is_none() =>
-                    {
+                    Value::Temp(a) if !self.metas[*a as usize].stands_in() => {
                         self.acquired_into.push(attr);
                     }
                     Value::Var(x) if self.acq_vars.contains(x) => self.acquired_into.push(attr),

@@ -1480,6 +1480,14 @@ pub(crate) struct AcqMeta {
     pub waits_forever_without: Option<&'static str>,
 }
 
+impl AcqMeta {
+    /// A stand-in for a parameter or an attribute of `self` (to learn whether the function
+    /// releases what it is handed), not a connection acquired here.
+    pub fn stands_in(&self) -> bool {
+        self.param.is_some() || self.attr.is_some()
+    }
+}
+
 /// What an `await` waits for (CL006): slow unrelated work, or a connection of a pool.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct AwaitWhat {
@@ -1546,7 +1554,7 @@ impl Lowered {
         };
         let from = metas
             .iter()
-            .filter(|m| m.param.is_none() && m.attr.is_none())
+            .filter(|m| !m.stands_in())
             .filter_map(|m| m.pool.as_deref())
             .chain(holds.probes.values().map(|(pool, _)| pool.as_str()));
         for pool in from {
@@ -1603,12 +1611,9 @@ impl Lowered {
         // (not the stand-ins for parameters and attributes, which may hold anything).
         let mut held_bindings: FxHashMap<flow::NodeId, Vec<String>> = FxHashMap::default();
         for (meta, out) in metas.iter().zip(&outcomes) {
-            let Some(binding) = meta.binding.as_ref().filter(|_| meta.param.is_none()) else {
+            let Some(binding) = meta.binding.as_ref().filter(|_| !meta.stands_in()) else {
                 continue;
             };
-            if meta.attr.is_some() {
-                continue;
-            }
             for id in out.held_at.iter().filter(|id| awaits.contains_key(id)) {
                 held_bindings.entry(*id).or_default().push(binding.clone());
             }
@@ -1618,7 +1623,7 @@ impl Lowered {
             |id: flow::NodeId| cfg.nodes.get(id as usize).map(|n| n.span).unwrap_or(end);
         let mut acquisitions = Vec::new();
         for ((meta, out), site) in metas.into_iter().zip(outcomes).zip(&cfg.acquisitions) {
-            if meta.param.is_some() || meta.attr.is_some() {
+            if meta.stands_in() {
                 continue;
             }
             let leak = |(origin, lost): (Option<flow::NodeId>, Option<flow::NodeId>),
