@@ -446,6 +446,18 @@ mod tests {
     use super::*;
     use crate::tables::{Handle, ANY_RESOURCE};
 
+    /// An empty graph with `n` acquisition sites of any resource.
+    fn with_acquisitions(n: usize) -> Cfg {
+        let mut cfg = Cfg::new(Span::default());
+        for _ in 0..n {
+            cfg.acquisitions.push(AcqSite {
+                span: Span::default(),
+                handle: Handle::Lib(&ANY_RESOURCE),
+            });
+        }
+        cfg
+    }
+
     fn chain(cfg: &mut Cfg, effects: &[Effect]) -> NodeId {
         let mut prev = ENTRY;
         for e in effects {
@@ -458,11 +470,7 @@ mod tests {
 
     #[test]
     fn overwriting_the_only_name_loses_the_connection() {
-        let mut cfg = Cfg::new(Span::default());
-        cfg.acquisitions.push(AcqSite {
-            span: Span::default(),
-            handle: Handle::Lib(&ANY_RESOURCE),
-        });
+        let mut cfg = with_acquisitions(1);
         let last = chain(
             &mut cfg,
             &[
@@ -482,11 +490,7 @@ mod tests {
 
     #[test]
     fn falsy_branch_refutes_the_held_state() {
-        let mut cfg = Cfg::new(Span::default());
-        cfg.acquisitions.push(AcqSite {
-            span: Span::default(),
-            handle: Handle::Lib(&ANY_RESOURCE),
-        });
+        let mut cfg = with_acquisitions(1);
         let bound = chain(
             &mut cfg,
             &[
@@ -516,13 +520,7 @@ mod tests {
 
     #[test]
     fn a_false_ownership_flag_refutes_only_its_own_acquisition() {
-        let mut cfg = Cfg::new(Span::default());
-        for _ in 0..2 {
-            cfg.acquisitions.push(AcqSite {
-                span: Span::default(),
-                handle: Handle::Lib(&ANY_RESOURCE),
-            });
-        }
+        let mut cfg = with_acquisitions(2);
         // Both acquisitions are held; the only way out says the first is not.
         let end = chain(
             &mut cfg,
