@@ -729,14 +729,10 @@ fn has_parameters(function: Node, ctx: &FileCtx) -> bool {
 
 /// Whether the function has a `return NAME` (or returns a tuple containing it).
 fn returns_name(function: Node, name: &str, ctx: &FileCtx) -> bool {
-    returns_name_in(ctx.text_of(function.field(F::Body)), name)
-}
-
-/// Whether a line of `body` returns `name`.
-fn returns_name_in(body: &str, name: &str) -> bool {
     if name.is_empty() {
         return false;
     }
+    let body = ctx.text_of(function.field(F::Body));
     body.lines().any(|l| {
         let l = l.trim();
         l.strip_prefix("return ")
