@@ -2025,7 +2025,7 @@ impl<'a, 't> Lower<'a, 't> {
                 // The inner one of `rec["conn"] = conn = connect()`: the outer target gets the
                 // same connection, through the name just bound (or as it is, when not a name).
                 let chained = e.parent().is_some_and(|p| p.kind_of() == "assignment");
-                if chained && matches!(v, Value::Var(_) | Value::Temp(_)) {
+                if chained && v.operand().is_some() {
                     let name = left
                         .filter(|l| l.kind_of() == "identifier")
                         .and_then(|l| self.known_var(self.text(l)));
@@ -2577,18 +2577,16 @@ impl<'a, 't> Lower<'a, 't> {
         );
         let enters = matches!(method, Some("enter_context" | "enter_async_context"));
         let mut result = Value::Other;
+        // A method of something that may hold a connection, not itself an acquisition.
+        let on_a_value = candidate.is_none() && recv_value.operand().is_some();
         // `conn.is_closed()` reads a flag of the connection object and cannot fail; entering a
         // connection by hand (`engine.connect().__enter__()`) gives it back, and where entering
         // does real work (an async connection's start), a failure leaves nothing acquired.
-        let entered_by_hand = matches!(method, Some("__enter__" | "__aenter__"))
-            && candidate.is_none()
-            && matches!(recv_value, Value::Temp(_) | Value::Var(_));
+        let entered_by_hand = on_a_value && matches!(method, Some("__enter__" | "__aenter__"));
         // SQLAlchemy's `conn.execution_options(...)` sets options on the connection and returns
         // it (2.0 `engine/base.py`: `return self`), sync or async; only options the dialect
         // rejects make it raise, which is not counted.
-        let returns_receiver = method == Some("execution_options")
-            && candidate.is_none()
-            && matches!(recv_value, Value::Temp(_) | Value::Var(_));
+        let returns_receiver = on_a_value && method == Some("execution_options");
         let cannot_raise =
             (method == Some("is_closed") || entered_by_hand) && args.is_empty() || returns_receiver;
         for (i, (_, v, s)) in args.into_iter().enumerate() {
