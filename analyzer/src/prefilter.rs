@@ -6,7 +6,7 @@
 //! over-approximate what makes the Python front end lower a function or record a pool, so a
 //! file left out would have produced no findings and no summary anyone reads.
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashSet;
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use rayon::prelude::*;
@@ -242,7 +242,7 @@ fn after_self(text: &str, at: usize) -> bool {
 /// (Whether a method name is unique is decided from every file's text, [`method_defs`].)
 pub(crate) fn needed(
     files: &[SourceFile],
-    by_module: &FxHashMap<String, Vec<usize>>,
+    by_module: &crate::project::ModuleIndex,
     results: &[crate::project::Analysed],
     chosen: &[bool],
 ) -> Vec<usize> {
