@@ -131,12 +131,20 @@ impl Linking {
 /// (never copied).
 pub(crate) type Analysed = Arc<(FileAnalysis, Linking)>;
 
-/// The (file, position) pairs under one key of the index: most keys name one export (the
-/// longer dotted paths), so one is kept inline.
 /// Index entries: (key hash, file, position), many per hash where many files export a name
 /// (`db.get_db` in 200 packages). One table of 16-byte entries, where a map from hash to a list
 /// took 33 bytes a key plus the lists: the dense tree's two tables held 26 MB at the peak.
 type Entries = hashbrown::HashTable<(u64, u32, u32)>;
+
+/// The (file, position) pairs under key hash `hash` (the table's probe also meets entries of
+/// other hashes, which are passed over).
+fn entries_under(table: &Entries, hash: u64) -> impl Iterator<Item = (u32, u32)> + '_ {
+    table
+        .iter_hash(hash)
+        .filter(move |e| e.0 == hash)
+        .map(|&(_, file, at)| (file, at))
+}
+
 /// A file's index entries, exports and methods: (key hash, position).
 type IndexKeys = (Vec<(u64, u32)>, Vec<(u64, u32)>);
 
@@ -437,8 +445,7 @@ impl Externals {
     /// tree), the one nearest to the importing module; a tie resolves to nothing.
     pub fn lookup(&self, path: &str, from: &str) -> Option<&Arc<UserSummary>> {
         let mut candidates: Vec<(Qualified, &Arc<UserSummary>)> = Vec::new();
-        let hash = word_hash(path);
-        for &(_, file, at) in self.exports.iter_hash(hash).filter(|e| e.0 == hash) {
+        for (file, at) in entries_under(&self.exports, word_hash(path)) {
             let module = &self.modules[file as usize];
             let (name, summary) = &self.files[file as usize].1.exports[at as usize];
             if names_export(module, name, path) {
@@ -461,12 +468,8 @@ impl Externals {
         if self.method_defs.get(method).is_some_and(|n| *n > 1) {
             return None;
         }
-        let hash = word_hash(method);
-        let mut defined = self
-            .methods
-            .iter_hash(hash)
-            .filter(|e| e.0 == hash)
-            .map(|&(_, file, at)| {
+        let mut defined = entries_under(&self.methods, word_hash(method))
+            .map(|(file, at)| {
                 (
                     file as usize,
                     &self.files[file as usize].1.methods[at as usize],
@@ -957,7 +960,7 @@ fn nearest_module<'c>(sorted: &'c [usize], modules: &'c [String], from: &str) ->
 ///
 /// One sorted array, not a map of strings: the hash of each suffix beside its file, ordered
 /// by hash and then by the file's module path, so that a suffix's files are one run of it. On
-/// the dense tree (14,400 files) the map of strings to lists held 22 MB at the peak; the array
+/// the dense tree (17,200 files) the map of strings to lists held 22 MB at the peak; the array
 /// holds 16 bytes per suffix. A lookup checks its run against the module paths, so a hash
 /// collision costs a copy of the run without the strangers and repeats, never a wrong answer.
 pub(crate) struct ModuleIndex {
@@ -1057,18 +1060,22 @@ fn demanded_names(
 mod tests {
     use super::*;
 
+    /// A small deterministic generator for the randomised tests: `next(n)` is below `n`.
+    fn xorshift(mut seed: u64) -> impl FnMut(usize) -> usize {
+        move |n| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        }
+    }
+
     /// The logarithmic search agrees with the linear one, ties included, on many small trees
     /// of look-alike module paths (parts that are prefixes of each other, duplicate paths).
     #[test]
     fn nearest_module_agrees_with_the_linear_search() {
         const PARTS: [&str; 4] = ["a", "ab", "b", "a-b"];
-        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
         let mut ties = 0;
         for _ in 0..5_000 {
             let path = |next: &mut dyn FnMut(usize) -> usize| {
@@ -1104,13 +1111,7 @@ mod tests {
     #[test]
     fn module_index_agrees_with_a_map_of_suffixes() {
         const PARTS: [&str; 4] = ["a", "ab", "b", "a-b"];
-        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
         for _ in 0..500 {
             let modules: Vec<String> = (0..1 + next(12))
                 .map(|_| {
