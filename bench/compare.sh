@@ -78,14 +78,18 @@ fi
 echo "building release binaries ..." >&2
 cargo build --quiet --release --bin connlint
 cargo build --quiet --release -p connlint_analyzer --example parse_only
+cargo build --quiet --release --example measure
 
 python3 - "$runs" "$work" "${COMPARE_PYLINT:-1}" "${COMPARE_ONLY:-}" <<'PY'
-import os, platform, statistics, subprocess, sys, time
+import os, platform, statistics, subprocess, sys
 
 runs, work, with_pylint, only = int(sys.argv[1]), sys.argv[2], sys.argv[3] == "1", sys.argv[4]
 venv = os.path.join(work, "venv", "bin")
 connlint = "target/release/connlint"
 floor = "target/release/examples/parse_only"
+# Every tool runs under bench/measure.rs, which reports its time and peak memory: measured from
+# Python, a child's peak includes Python's own resident size, carried over its `exec`.
+measure = "target/release/examples/measure"
 jobs = str(os.cpu_count() or 2)
 
 def size(tree, ext):
@@ -99,15 +103,14 @@ def size(tree, ext):
     return files, lines
 
 def run(cmd, ok=(0, 1)):
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env=dict(os.environ, SEMGREP_SEND_METRICS="off"))
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    code = os.waitstatus_to_exitcode(status)
-    if code not in ok:
+    out = subprocess.run([measure, *cmd], capture_output=True, text=True,
+                         env=dict(os.environ, SEMGREP_SEND_METRICS="off"))
+    if out.returncode != 0:
+        sys.exit(f"{' '.join(cmd)}: {out.stderr.strip()}")
+    seconds, peak_kib, code = out.stdout.split()
+    if int(code) not in ok:
         sys.exit(f"{' '.join(cmd)} failed with exit code {code}")
-    return elapsed, usage.ru_maxrss / 1024  # KiB -> MiB on Linux
+    return float(seconds), int(peak_kib) / 1024  # KiB -> MiB on Linux
 
 def tools(tree, language):
     out = {

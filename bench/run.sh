@@ -32,6 +32,7 @@ done
 echo "building release binaries ..." >&2
 cargo build --quiet --release --bin connlint
 cargo build --quiet --release -p connlint_analyzer --example parse_only
+cargo build --quiet --release --example measure
 connlint=target/release/connlint
 floor=target/release/examples/parse_only
 tree="$work/src"
@@ -48,9 +49,12 @@ print(f"prefilter: identical findings with and without ({len(on)})")
 PY
 rm -rf "$work/cache"
 python3 - "$runs" "$connlint" "$floor" "$tree" "$work/cache" <<'PY'
-import os, resource, statistics, subprocess, sys, time, platform
+import os, statistics, subprocess, sys, platform
 
 runs, connlint, floor, tree, cache = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+# bench/measure.rs reports each run's time and peak memory (measured from Python, a child's
+# peak would include Python's own resident size, carried over its `exec`).
+measure = "target/release/examples/measure"
 files = lines = 0
 for root, _, names in os.walk(tree):
     for n in names:
@@ -66,14 +70,13 @@ commands = {
 }
 
 def run(cmd):
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    code = os.waitstatus_to_exitcode(status)
-    if code not in (0, 1):
+    out = subprocess.run([measure, *cmd], capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"{cmd[0]}: {out.stderr.strip()}")
+    seconds, peak_kib, code = out.stdout.split()
+    if int(code) not in (0, 1):
         sys.exit(f"{cmd[0]} failed with exit code {code}")
-    return elapsed, usage.ru_maxrss / 1024  # KiB -> MiB on Linux
+    return float(seconds), int(peak_kib) / 1024  # KiB -> MiB on Linux
 
 times = {k: [] for k in commands}
 peaks = {k: [] for k in commands}
