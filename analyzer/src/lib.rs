@@ -27,6 +27,12 @@ pub use summary::{
     NestedAcquire, Placement, PoolConstruction, PoolMax, Problem, Setting,
 };
 
+/// The stack a thread needs to analyse any file in place. A caller that runs many analyses
+/// should give its threads this much (the command line does): a Rust file analysed on a thread
+/// with less gets a thread of its own for its parse, started and ended per file. The memory is
+/// only reserved; a thread touches what the file's nesting needs.
+pub const ANALYSIS_STACK_BYTES: usize = rust::STACK_SIZE + 16 * 1024 * 1024;
+
 impl Language {
     /// The language of a file by its extension, if connlint reads it.
     pub fn from_path(path: &str) -> Option<Language> {

@@ -32,9 +32,9 @@ use crate::ExitStatus;
 const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
 /// A NUL byte in this many leading bytes makes a file binary.
 const BINARY_PROBE: usize = 8 * 1024;
-/// Analysis threads get deep stacks: the analyzer bounds its recursion, this is the second
-/// line of defence against pathological nesting.
-const STACK_BYTES: usize = 32 * 1024 * 1024;
+/// Analysis threads get deep stacks: the analyzer bounds its recursion, and this much lets it
+/// parse a Rust file in place instead of on a thread started for it (reserved, not touched).
+const STACK_BYTES: usize = connlint_analyzer::ANALYSIS_STACK_BYTES;
 
 pub(crate) fn run(args: &CheckArgs) -> miette::Result<ExitStatus> {
     let cwd = std::env::current_dir().map_err(CliError::CurrentDir)?;

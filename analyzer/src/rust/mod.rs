@@ -32,8 +32,9 @@ const MAX_BRACKET_DEPTH: usize = 256;
 /// Tokens between two separators (`;` `,` `{` `}`): a longer run may nest (`!!!!x`, `a = b =
 /// c`) past what the parser's recursion can take.
 const MAX_SEGMENT_TOKENS: usize = 8_000;
-/// The parser and the lowering run on their own thread with this much stack.
-const STACK_SIZE: usize = 256 * 1024 * 1024;
+/// The stack the parser and the lowering may need, under the pre-checks above. A thread with
+/// this much left analyses a file in place; any other starts a thread of this size for it.
+pub(crate) const STACK_SIZE: usize = 256 * 1024 * 1024;
 /// Rounds of the in-file fixed point over "acquires from its pool parameter/field" facts.
 const MAX_ROUNDS: usize = 4;
 
@@ -214,16 +215,27 @@ fn analyze_in_crate(
         };
         return (analysis, Exports::default(), Lookups::default());
     }
-    let worker = std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .name("connlint-rust".into())
-            .stack_size(STACK_SIZE)
-            .spawn_scoped(scope, || analyze_here(text, module, ext, declared))
-            .map(|handle| handle.join())
-    });
+    // A thread started with `crate::ANALYSIS_STACK_BYTES` (the command line's workers) has the
+    // stack in place: a thread started per file made the Rust crates of bench/compare.sh a
+    // third slower (paired runs: 494 against 381 ms) and cost 1 MiB of peak memory.
+    let worker = if analyses_in_place() {
+        Ok(std::panic::catch_unwind(std::panic::AssertUnwindSafe(
+            || analyze_here(text, module, ext, declared),
+        )))
+    } else {
+        std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("connlint-rust".into())
+                .stack_size(STACK_SIZE)
+                .spawn_scoped(scope, || analyze_here(text, module, ext, declared))
+                .map(|handle| handle.join())
+        })
+    };
     match worker {
         Ok(Ok(done)) => done,
         Ok(Err(_)) => {
+            // The span table of a parse the panic cut short (a thread that ends drops its own).
+            proc_macro2::extra::invalidate_current_thread_spans();
             let analysis = FileAnalysis {
                 problems: vec![Problem {
                     span: None,
@@ -236,6 +248,11 @@ fn analyze_in_crate(
         // Ex) no thread can be started: analyse on this thread, with the same depth limits.
         Err(_) => analyze_here(text, module, ext, declared),
     }
+}
+
+/// Whether this thread has the stack to parse and lower a file in place.
+fn analyses_in_place() -> bool {
+    stacker::remaining_stack().is_some_and(|left| left >= STACK_SIZE)
 }
 
 fn analyze_here(

@@ -529,3 +529,56 @@ async fn f(pool: &sqlx::PgPool) {
         "#]],
     );
 }
+
+/// Every Rust file of the corpus, with a nesting past the pre-checks' limits, analysed in place
+/// (on a thread with [`crate::ANALYSIS_STACK_BYTES`], as the command line's workers are) and on
+/// a thread of its own (from a thread with a small stack, as a language server's may be): the
+/// same analysis either way.
+#[test]
+fn a_file_analysed_in_place_or_on_its_own_thread_is_analysed_alike() {
+    fn rust_files(dir: &std::path::Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(std::fs::read_to_string(&path).expect("corpus file"));
+            }
+        }
+    }
+    let mut texts = Vec::new();
+    rust_files(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus"),
+        &mut texts,
+    );
+    assert!(texts.len() >= 10, "{} Rust corpus files", texts.len());
+    texts.push(format!(
+        "fn f() {{ {}1{} }}\n",
+        "(".repeat(300),
+        ")".repeat(300)
+    ));
+    let texts = std::sync::Arc::new(texts);
+    let dumps_on = |stack: usize, in_place: bool| {
+        let texts = std::sync::Arc::clone(&texts);
+        std::thread::Builder::new()
+            .stack_size(stack)
+            .spawn(move || {
+                assert_eq!(super::analyses_in_place(), in_place, "stack {stack}");
+                texts
+                    .iter()
+                    .map(|t| analyze(Language::Rust, t).dump(t))
+                    .collect::<Vec<_>>()
+            })
+            .expect("thread")
+            .join()
+            .expect("no panic")
+    };
+    let in_place = dumps_on(crate::ANALYSIS_STACK_BYTES, true);
+    let own_thread = dumps_on(2 * 1024 * 1024, false);
+    assert_eq!(in_place, own_thread);
+    assert!(
+        in_place.last().is_some_and(|d| d.contains("nest")),
+        "{:?}",
+        in_place.last()
+    );
+}
