@@ -35,6 +35,11 @@ const BINARY_PROBE: usize = 8 * 1024;
 /// Analysis threads get deep stacks: the analyzer bounds its recursion, and this much lets it
 /// parse a Rust file in place instead of on a thread started for it (reserved, not touched).
 const STACK_BYTES: usize = connlint_analyzer::ANALYSIS_STACK_BYTES;
+/// The stack of the analysis threads where [`STACK_BYTES`] should not or cannot be reserved
+/// (an address-space limit, `ulimit -v`, which the reservations would eat into; strict
+/// overcommit on a machine with many cores): the analyzer then starts a thread of its own for
+/// each Rust file's parse, which is slower but the same analysis.
+const FALLBACK_STACK_BYTES: usize = 32 * 1024 * 1024;
 
 pub(crate) fn run(args: &CheckArgs) -> miette::Result<ExitStatus> {
     let cwd = std::env::current_dir().map_err(CliError::CurrentDir)?;
@@ -416,10 +421,13 @@ fn analyse_all(
     prefilter: bool,
     memo: Option<&mut Memo>,
 ) -> Result<Report, CliError> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .stack_size(STACK_BYTES)
-        .thread_name(|i| format!("connlint-{i}"))
-        .build()
+    let deep = if address_space_unlimited(limits_file().as_deref()) {
+        analysis_pool(STACK_BYTES)
+    } else {
+        analysis_pool(FALLBACK_STACK_BYTES)
+    };
+    let pool = deep
+        .or_else(|_| analysis_pool(FALLBACK_STACK_BYTES))
         .map_err(|e| CliError::ThreadPool(e.to_string()))?;
     let files_checked = inputs.len();
     let mut results: Vec<FileResult> = pool.install(|| {
@@ -459,6 +467,55 @@ fn analyse_all(
     }
     report.problems.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(report)
+}
+
+/// The analysis threads, each with `stack` bytes of stack. If one cannot be started, the ones
+/// already started are ended and waited for before this returns, so that their stacks are given
+/// back before a pool with smaller ones is tried.
+fn analysis_pool(stack: usize) -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
+    let started = std::sync::Mutex::new(Vec::new());
+    let built = rayon::ThreadPoolBuilder::new()
+        .stack_size(stack)
+        .thread_name(|i| format!("connlint-{i}"))
+        .spawn_handler(|thread| {
+            let mut builder = std::thread::Builder::new();
+            if let Some(name) = thread.name() {
+                builder = builder.name(name.to_owned());
+            }
+            if let Some(size) = thread.stack_size() {
+                builder = builder.stack_size(size);
+            }
+            let handle = builder.spawn(|| thread.run())?;
+            if let Ok(mut started) = started.lock() {
+                started.push(handle);
+            }
+            Ok(())
+        })
+        .build();
+    if built.is_err() {
+        // rayon ends the threads of a pool it could not finish.
+        for handle in started.into_inner().unwrap_or_default() {
+            let _ = handle.join();
+        }
+    }
+    built
+}
+
+/// The process's resource limits, where the OS shows them (Linux).
+fn limits_file() -> Option<String> {
+    std::fs::read_to_string("/proc/self/limits").ok()
+}
+
+/// Whether no address-space limit is set (`Max address space` in `/proc/self/limits`, as
+/// `ulimit -v` sets it); without the file, assumed so.
+fn address_space_unlimited(limits: Option<&str>) -> bool {
+    let Some(limits) = limits else {
+        return true;
+    };
+    limits
+        .lines()
+        .find_map(|line| line.strip_prefix("Max address space"))
+        .is_none_or(|rest| rest.split_whitespace().next() == Some("unlimited"))
 }
 
 /// Analyses the readable files as one project. The analyzer promises not to panic; if it
@@ -667,6 +724,26 @@ fn decode(bytes: Vec<u8>) -> Result<String, String> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn an_address_space_limit_is_read_from_the_limits_file() {
+        let limits = |space: &str| {
+            format!(
+                "Limit                     Soft Limit           Hard Limit           Units     \n\
+                 Max stack size            8388608              unlimited            bytes     \n\
+                 Max address space         {space}            bytes     \n\
+                 Max file locks            unlimited            unlimited            locks     \n"
+            )
+        };
+        assert!(address_space_unlimited(Some(&limits(
+            "unlimited            unlimited"
+        ))));
+        assert!(!address_space_unlimited(Some(&limits(
+            "512000000            unlimited"
+        ))));
+        assert!(address_space_unlimited(None));
+        assert!(address_space_unlimited(Some("")));
+    }
 
     #[test]
     fn decode_rejects_binary_and_bad_utf8_and_drops_the_bom() {

@@ -216,8 +216,8 @@ fn analyze_in_crate(
         return (analysis, Exports::default(), Lookups::default());
     }
     // A thread started with `crate::ANALYSIS_STACK_BYTES` (the command line's workers) has the
-    // stack in place: a thread started per file made the Rust crates of bench/compare.sh a
-    // third slower (paired runs: 494 against 381 ms) and cost 1 MiB of peak memory.
+    // stack in place: a thread started per file made the Rust crates of bench/compare.sh about
+    // a fifth slower (paired runs) and cost 1 MiB of peak memory.
     let worker = if analyses_in_place() {
         Ok(std::panic::catch_unwind(std::panic::AssertUnwindSafe(
             || analyze_here(text, module, ext, declared),
