@@ -33,6 +33,29 @@ pub use summary::{
 /// only reserved; a thread touches what the file's nesting needs.
 pub const ANALYSIS_STACK_BYTES: usize = rust::STACK_SIZE + 16 * 1024 * 1024;
 
+/// Test support: every file under `root` whose extension is `ext`, sorted by path (folders
+/// that cannot be read are passed over).
+#[cfg(test)]
+pub(crate) fn files_under(root: &std::path::Path, ext: &str) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == ext) {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 impl Language {
     /// The language of a file by its extension, if connlint reads it.
     pub fn from_path(path: &str) -> Option<Language> {

@@ -260,28 +260,16 @@ from ... import too_far
                 );
             }
         }
-        let mut texts = Vec::new();
-        corpus_texts(std::path::Path::new("../corpus"), &mut texts);
+        let texts: Vec<String> = crate::files_under(std::path::Path::new("../corpus"), "py")
+            .iter()
+            .filter_map(|path| std::fs::read_to_string(path).ok())
+            .collect();
         assert!(texts.len() > 40, "{}", texts.len());
         for text in &texts {
             assert_eq!(
                 imported_modules(text, "app.sub", false),
                 by_lines(text, "app.sub", false)
             );
-        }
-    }
-
-    fn corpus_texts(dir: &std::path::Path, out: &mut Vec<String>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                corpus_texts(&path, out);
-            } else if path.extension().is_some_and(|e| e == "py") {
-                out.extend(std::fs::read_to_string(&path).ok());
-            }
         }
     }
 

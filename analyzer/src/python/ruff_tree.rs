@@ -2047,26 +2047,6 @@ pub(crate) mod tests {
         None
     }
 
-    fn python_files(root: &std::path::Path) -> Vec<std::path::PathBuf> {
-        let mut out = Vec::new();
-        let mut stack = vec![root.to_path_buf()];
-        while let Some(dir) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&dir) else {
-                continue;
-            };
-            for entry in entries.flatten() {
-                let path = entry.path();
-                if path.is_dir() {
-                    stack.push(path);
-                } else if path.extension().is_some_and(|e| e == "py") {
-                    out.push(path);
-                }
-            }
-        }
-        out.sort();
-        out
-    }
-
     #[test]
     fn every_construct_of_the_sample_has_tree_sitters_shape() {
         // Without its `'tail' b'bytes'`: concatenating bytes to a string is a syntax error
@@ -2098,7 +2078,7 @@ pub(crate) mod tests {
     #[test]
     fn every_corpus_file_has_tree_sitters_shape() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus");
-        let files = python_files(&root);
+        let files = crate::files_under(&root, "py");
         assert!(files.len() > 50);
         for path in files {
             let text = std::fs::read_to_string(&path).unwrap();
@@ -2165,7 +2145,7 @@ pub(crate) mod tests {
     #[ignore]
     fn tree_diff() {
         let dir = std::env::var("CONNLINT_TREE_DIFF").unwrap_or_else(|_| "../corpus".into());
-        let files = python_files(std::path::Path::new(&dir));
+        let files = crate::files_under(std::path::Path::new(&dir), "py");
         let show: usize = std::env::var("CONNLINT_TREE_DIFF_SHOW")
             .ok()
             .and_then(|s| s.parse().ok())

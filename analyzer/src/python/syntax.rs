@@ -592,19 +592,11 @@ pub(crate) mod tests {
     #[test]
     fn the_copy_matches_on_every_python_file_of_the_corpus() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus");
-        let mut stack = vec![root];
         let (mut files, mut nodes) = (0, 0);
-        while let Some(dir) = stack.pop() {
-            for entry in std::fs::read_dir(&dir).unwrap().flatten() {
-                let path = entry.path();
-                if path.is_dir() {
-                    stack.push(path);
-                } else if path.extension().is_some_and(|e| e == "py") {
-                    let text = std::fs::read_to_string(&path).unwrap();
-                    nodes += check(&text);
-                    files += 1;
-                }
-            }
+        for path in crate::files_under(&root, "py") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            nodes += check(&text);
+            files += 1;
         }
         assert!(files > 50 && nodes > 10_000, "{files} files, {nodes} nodes");
     }

@@ -536,21 +536,11 @@ async fn f(pool: &sqlx::PgPool) {
 /// same analysis either way.
 #[test]
 fn a_file_analysed_in_place_or_on_its_own_thread_is_analysed_alike() {
-    fn rust_files(dir: &std::path::Path, out: &mut Vec<String>) {
-        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                rust_files(&path, out);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                out.push(std::fs::read_to_string(&path).expect("corpus file"));
-            }
-        }
-    }
-    let mut texts = Vec::new();
-    rust_files(
-        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus"),
-        &mut texts,
-    );
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus");
+    let mut texts: Vec<String> = crate::files_under(&root, "rs")
+        .iter()
+        .map(|path| std::fs::read_to_string(path).expect("corpus file"))
+        .collect();
     assert!(texts.len() >= 10, "{} Rust corpus files", texts.len());
     texts.push(format!(
         "fn f() {{ {}1{} }}\n",
