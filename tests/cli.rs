@@ -1578,22 +1578,16 @@ fn an_address_space_limit_gives_the_same_findings() {
     );
     let free = connlint(dir.path(), &["check", "--no-cache", "--format", "json"]);
     assert_eq!(free.code, 1, "{}", free.stderr);
-    let output = Command::new("sh")
-        .args([
+    // Threads beyond two would need room of their own whatever their stacks.
+    let limited = common::run(
+        Path::new("sh"),
+        dir.path(),
+        &[
             "-c",
-            "ulimit -v 450000 && exec \"$0\" check --no-cache --format json",
+            "export RAYON_NUM_THREADS=2; ulimit -v 450000 && exec \"$0\" check --no-cache --format json",
             env!("CARGO_BIN_EXE_connlint"),
-        ])
-        .current_dir(dir.path())
-        // Threads beyond two would need room of their own whatever their stacks.
-        .env("RAYON_NUM_THREADS", "2")
-        .output()
-        .unwrap();
-    let limited = Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    };
+        ],
+    );
     assert_eq!(limited.code, 1, "{}", limited.stderr);
     assert_eq!(limited.findings(), free.findings());
     assert!(

@@ -421,14 +421,15 @@ fn analyse_all(
     prefilter: bool,
     memo: Option<&mut Memo>,
 ) -> Result<Report, CliError> {
-    let deep = if address_space_unlimited(limits_file().as_deref()) {
-        analysis_pool(STACK_BYTES)
-    } else {
-        analysis_pool(FALLBACK_STACK_BYTES)
+    let deep = address_space_unlimited(limits_file().as_deref())
+        .then(|| analysis_pool(STACK_BYTES).ok())
+        .flatten();
+    let pool = match deep {
+        Some(pool) => pool,
+        None => {
+            analysis_pool(FALLBACK_STACK_BYTES).map_err(|e| CliError::ThreadPool(e.to_string()))?
+        }
     };
-    let pool = deep
-        .or_else(|_| analysis_pool(FALLBACK_STACK_BYTES))
-        .map_err(|e| CliError::ThreadPool(e.to_string()))?;
     let files_checked = inputs.len();
     let mut results: Vec<FileResult> = pool.install(|| {
         let read: Vec<(String, Result<String, String>)> = inputs
